@@ -1,0 +1,152 @@
+"""Run configuration: defaults < `--config FILE.toml` < command-line flags < `--set section.key=value`.
+
+The resolved run is one JSON-able dict written to `config.json`:
+    {"model": {"name": "vqvae", <model options>}, "dataset": {"name": "digits", <options>},
+     "metrics": ["fid"], "metric": {"fid": {<options>}}, "trainer": {...}, "eval": {...},
+     "seed": 0, "device": "auto", "out": "runs/vqvae-...", "steps": null, "minutes": null}
+Component options are validated by the component's own pydantic model, so a typo fails before any work.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gentool.errors import GentoolError, did_you_mean
+
+
+class ComponentConfig(BaseModel):
+    """Base of every component's options: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ModelConfig(ComponentConfig):
+    """Options every model has; plugins subclass it and may change the defaults."""
+
+    steps: int = Field(2000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    batch_size: int = Field(64, gt=0, description="training batch size")
+    ema: bool = Field(False, description="keep an exponential moving average of the weights for sampling")
+    ema_decay: float = Field(0.999, gt=0, lt=1, description="decay of the weight average")
+
+
+class TrainerConfig(ComponentConfig):
+    """How the trainer runs any model."""
+
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 autocast on CUDA when supported, else fp32; fp16 uses a GradScaler (CUDA)"
+    )
+    clip_norm: float | None = Field(None, gt=0, description="clip each optimizer's gradient norm to this value")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule within a stage")
+    warmup_steps: int = Field(0, ge=0, description="linear learning-rate warm-up at the start of each stage")
+    log_every: int = Field(25, gt=0, description="steps between lines of metrics.jsonl")
+    sample_every: int = Field(500, gt=0, description="steps between sample grids in samples/")
+    checkpoint_every: int = Field(500, gt=0, description="steps between checkpoints")
+    grid_size: int = Field(64, gt=0, le=400, description="images in each sample grid")
+    tensorboard: bool = Field(False, description="also log to TensorBoard (needs the `tensorboard` extra)")
+
+
+class EvalConfig(ComponentConfig):
+    """How metrics are computed at the end of a run and by `gentool eval`."""
+
+    samples: int = Field(1000, gt=0, description="generated samples per metric (FID depends on this number)")
+    batch_size: int = Field(250, gt=0, description="batch size for sampling and feature extraction")
+
+
+class RunConfig(ComponentConfig):
+    """The top-level keys of a run; `model`, `dataset` and `metric` sections are validated by their components."""
+
+    model: dict[str, Any]
+    dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
+    metrics: list[str] = Field(default_factory=list)
+    metric: dict[str, Any] = Field(default_factory=dict)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    out: str | None = None
+    steps: int | None = Field(None, gt=0)
+    minutes: float | None = Field(None, gt=0)
+
+
+def _format_errors(error: ValidationError, prefix: str, fields: list[str]) -> str:
+    parts = []
+    for item in error.errors():
+        key = ".".join([prefix, *[str(p) for p in item["loc"]]]).strip(".")
+        if item["type"] == "extra_forbidden":
+            leaf = str(item["loc"][-1])
+            valid = ", ".join(fields) if fields else "(none)"
+            parts.append(
+                f'Unknown key "{key}" (value {item["input"]!r}). Valid keys here: {valid}.{did_you_mean(leaf, fields)}'
+            )
+        elif item["type"] == "missing":
+            parts.append(f'Missing key "{key}".')
+        else:
+            parts.append(f'Invalid value for "{key}": {item["input"]!r}. {item["msg"]}.')
+    return " ".join(parts)
+
+
+def validate_section(model: type[BaseModel], options: dict[str, Any], prefix: str) -> Any:
+    """`model(**options)`, or a GentoolError naming the dotted key, the bad value and what is accepted."""
+    try:
+        return model.model_validate(options)
+    except ValidationError as exc:
+        raise GentoolError(_format_errors(exc, prefix, list(model.model_fields))) from None
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value: TOML syntax when it parses (1, 0.5, true, [1, 2], "x"), else the raw string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_set(raw: dict[str, Any], assignment: str) -> None:
+    """Apply one `section.key=value` to the raw config dict."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key.strip():
+        raise GentoolError(f'Invalid --set "{assignment}": expected KEY=VALUE, e.g. --set trainer.clip_norm=1.0.')
+    node = raw
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise GentoolError(f'Invalid --set "{assignment}": "{part}" holds a value, not a section.')
+        node = child
+    node[parts[-1]] = parse_value(value.strip())
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: sections merge key by key, other values replace."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise GentoolError(f'Config file "{path}" does not exist.')
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise GentoolError(f'Config file "{path}" is not valid TOML: {exc}.') from None
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}; used to name the keys that differ between two configs."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
