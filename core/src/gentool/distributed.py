@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import torch
 import torch.distributed as dist
@@ -52,3 +54,18 @@ def all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
     parts = [torch.empty_like(padded) for _ in range(world_size())]
     dist.all_gather(parts, padded)
     return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)])
+
+
+@contextlib.contextmanager
+def process_group() -> Iterator[None]:
+    """Join the torchrun process group for the block (gloo on the CPU, nccl on CUDA); nothing when not launched so."""
+    if not launched_by_torchrun() or is_distributed():
+        yield
+        return
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend=backend)
+    try:
+        yield
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()

@@ -190,3 +190,13 @@ PROTOCOLS: dict[str, type] = {
     "dataset": Dataset,
     "metric": Metric,
 }
+
+# The members `gentool plugins --check` looks for on a registered target (class attributes or methods).
+REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
+    "model": ("stages", "optimizers", "train_step", "sample", "conditional"),
+    "loss": ("role",),
+    "quantizer": ("forward", "lookup"),
+    "dataset": ("info", "split"),
+    "metric": ("compute",),
+    "features": (),
+}

@@ -1,0 +1,250 @@
+"""The `gentool` command: parses arguments and renders results; the work happens in the modules it calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gentool.errors import GentoolError
+
+app = typer.Typer(
+    name="gentool",
+    help="Train and evaluate image generative models. Models, datasets, metrics and losses come from plugins.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+KIND_CHOICES = ("model", "loss", "quantizer", "dataset", "metric", "features")
+
+
+def _state():
+    from gentool.plugins import plugin_state
+
+    return plugin_state()
+
+
+@app.command("list")
+def list_components(
+    kind: Annotated[Optional[str], typer.Argument(help="model, loss, quantizer, dataset or metric")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """List the installed components: name, kind, distribution, version, summary."""
+    from gentool.errors import unknown_choice
+
+    if kind is not None and kind not in KIND_CHOICES:
+        raise unknown_choice("kind", kind, KIND_CHOICES)
+    shown = [c for c in _state().registry.of_kind(kind) if kind is not None or c.kind != "features"]
+    rows = [
+        {"name": c.name, "kind": c.kind, "distribution": c.distribution, "version": c.version, "summary": c.summary}
+        for c in shown
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("name", "kind", "distribution", "version", "summary", title="gentool components")
+    for row in rows:
+        table.add_row(*row.values())
+    out.print(table)
+    if kind in (None, "model") and not _state().registry.names("model"):
+        out.print(
+            "No model is installed. Install a model plugin beside core, e.g. `pip install -e plugins/vqvae` "
+            "from a gentool checkout (or `pip install gentool-vqvae`), then run `gentool list` again."
+        )
+
+
+@app.command()
+def info(
+    name: Annotated[str, typer.Argument(help="component name, e.g. vqvae or digits")],
+    kind: Annotated[Optional[str], typer.Option(help="the kind, when several kinds share the name")] = None,
+) -> None:
+    """Show a component's options: key, type, default and description."""
+    from gentool.introspect import describe
+
+    component, rows = describe(_state().registry, name, kind)
+    out.print(f"[bold]{component.name}[/bold] ({component.kind}) from {component.distribution} {component.version}")
+    out.print(component.summary)
+    table = Table("option", "type", "default", "description")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    prefix = {"model": "model", "dataset": "dataset", "metric": f"metric.{component.name}"}.get(component.kind)
+    if prefix:
+        out.print(f"Set an option with --set {prefix}.KEY=VALUE or in a TOML file under \\[{prefix}].")
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+    check: Annotated[bool, typer.Option("--check", help="import every component and check it (exit 1 if any is broken)")] = False,
+) -> None:
+    """List installed plugin distributions, the hooks they implement, and broken ones with the reason."""
+    state = _state()
+    if check:
+        from gentool.introspect import check_components
+
+        results = check_components(state.registry)
+        table = Table("component", "kind", "distribution", "status", "reason", title="component check")
+        for comp, problem in results:
+            table.add_row(comp.name, comp.kind, comp.distribution, "broken" if problem else "ok", problem or "")
+        for p in state.broken:
+            table.add_row(p.name, "plugin", p.distribution, "broken", p.error or "")
+        out.print(table)
+        raise typer.Exit(1 if state.broken or any(problem for _, problem in results) else 0)
+    if as_json:
+        print(json.dumps([p.to_json() for p in state.plugins], indent=2))
+        return
+    table = Table("plugin", "distribution", "version", "hooks", "status", "error", title="gentool plugins")
+    for p in state.plugins:
+        status = "[green]ok[/green]" if p.status == "ok" else "[red]broken[/red]"
+        table.add_row(p.name, p.distribution, p.version, ", ".join(p.hooks), status, p.error or "")
+    out.print(table)
+
+
+def _print_metrics(metrics: dict) -> None:
+    if not metrics:
+        return
+    table = Table("metric", "key", "value", title="evaluation")
+    for name, values in metrics.items():
+        for key, value in values.items():
+            shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+            table.add_row(name, key, shown)
+    out.print(table)
+
+
+@app.command()
+def run(
+    model: Annotated[Optional[str], typer.Option(help="model name (see `gentool list model`)")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="dataset name (default: digits)")] = None,
+    metric: Annotated[Optional[list[str]], typer.Option(help="metric to compute at the end (repeatable)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="training steps (default: the model's budget)")] = None,
+    minutes: Annotated[Optional[float], typer.Option(help="wall-clock budget instead of steps")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="random seed (default 0)")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda or mps")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="run directory (default runs/<model>-<time>)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config file")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="section.key=value (repeatable)")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="continue the run in this directory")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
+) -> None:
+    """Train a model, write its run directory, and evaluate the requested metrics."""
+    from gentool.resolve import gather, resolve
+
+    flags = {"model": model, "dataset": dataset, "metrics": metric, "steps": steps, "minutes": minutes,
+             "seed": seed, "device": device}
+    if resume is not None:
+        from gentool.config import merge
+
+        config_path = resume / "config.json"
+        if not config_path.is_file():
+            raise GentoolError(f'Cannot resume "{resume}": it holds no config.json.')
+        base = json.loads(config_path.read_text())
+        raw = merge(base, gather(str(config) if config else None, flags, set_ or []))
+        raw["out"] = str(resume)
+    else:
+        raw = gather(str(config) if config else None, flags | {"out": str(out_dir) if out_dir else None}, set_ or [])
+    resolved = resolve(raw)  # every option is checked before torch is imported or anything is written
+    from gentool.trainer.loop import train
+
+    result = train(resolved, resume=resume is not None, overwrite=overwrite)
+    if not result.summary:
+        return
+    s = result.summary
+    out.print(
+        f"Trained [bold]{s['model']}[/bold] on {s['dataset']} for {s['steps']} steps in {s['train_seconds']:.1f} s "
+        f"({s['images_per_second']:.0f} images/s) on {s['device']}. Run directory: {result.dir}"
+    )
+    _print_metrics(s.get("metrics", {}))
+
+
+def _parse_labels(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise GentoolError(f'Invalid --labels "{text}": expected comma-separated class numbers, e.g. 3,3,7.') from None
+
+
+@app.command()
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    n: Annotated[int, typer.Option("-n", min=1, help="number of samples")] = 64,
+    labels: Annotated[Optional[str], typer.Option(help="class labels, cycled to fill n, e.g. 3,3,7")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    out_file: Annotated[Path, typer.Option("--out", help="output file")] = Path("samples.png"),
+    fmt: Annotated[str, typer.Option("--format", help="png (a grid) or npz (raw arrays)")] = "png",
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+) -> None:
+    """Draw samples from a trained run as a PNG grid or an .npz of arrays."""
+    from gentool.sampling import write_samples
+
+    if fmt not in ("png", "npz"):
+        from gentool.errors import unknown_choice
+
+        raise unknown_choice("format", fmt, ("png", "npz"))
+    written = write_samples(run_dir, n, _parse_labels(labels) if labels else None, seed, out_file, fmt, device)
+    out.print(f"Wrote {n} samples to {written}")
+
+
+@app.command("eval")
+def evaluate_run(
+    run_dir: Annotated[Path, typer.Argument(help="a finished run directory")],
+    metric: Annotated[list[str], typer.Option(help="metric to compute (repeatable)")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="metric.key=value or eval.key=value")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+) -> None:
+    """Evaluate a finished run on its held-out test split; results are merged into its summary.json."""
+    from gentool.sampling import evaluate_run_dir
+
+    _print_metrics(evaluate_run_dir(run_dir, metric, set_ or [], device))
+
+
+def _register_plugin_commands() -> None:
+    """Let plugins add sub-commands; a plugin whose hook raises contributes none and is reported as broken."""
+    state = _state()
+    for impl in state.manager.hook.register_commands.get_hookimpls():
+        record = next((p for p in state.plugins if p.module is impl.plugin), None)
+        before = list(app.registered_commands)
+        try:
+            impl.function(app=app)
+        except Exception as exc:
+            app.registered_commands[:] = before
+            if record is not None:
+                record.status, record.error = "broken", f"hook register_commands raised {type(exc).__name__}: {exc}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors print one paragraph and exit 2 (no traceback unless --debug)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        from gentool.plugins import check_strict
+
+        _register_plugin_commands()
+        check_strict(_state())
+        app(args=args, prog_name="gentool")  # exits through SystemExit; usage errors exit 2 there
+    except GentoolError as exc:
+        if debug:
+            raise
+        err.print(f"[red]Error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(
+            f"[red]Unexpected error:[/red] {type(exc).__name__}: {exc}. Run again with --debug for the traceback.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)

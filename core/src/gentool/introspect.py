@@ -1,0 +1,60 @@
+"""Describing components (`gentool info`) and checking them against their protocols (`gentool plugins --check`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from gentool.errors import GentoolError, unknown_choice
+from gentool.protocols import REQUIRED_MEMBERS
+from gentool.registry import Component, Registry
+
+
+def find(registry: Registry, name: str, kind: str | None) -> Component:
+    """The component called `name` (of `kind` when given); an error lists names or asks for --kind."""
+    matches = [c for c in registry.of_kind(kind) if c.name == name]
+    if not matches:
+        raise unknown_choice("component", name, {c.name for c in registry.of_kind(kind)})
+    if len(matches) > 1:
+        kinds = ", ".join(c.kind for c in matches)
+        raise GentoolError(f'"{name}" names components of several kinds ({kinds}); pass --kind KIND.')
+    return registry.get(matches[0].kind, name)
+
+
+def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
+    rows = []
+    for key, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(_rows(annotation, f"{prefix}{key}."))
+            continue
+        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        default = "(required)" if field.is_required() else repr(field.get_default(call_default_factory=True))
+        rows.append((f"{prefix}{key}", type_name, default, field.description or ""))
+    return rows
+
+
+def describe(registry: Registry, name: str, kind: str | None) -> tuple[Component, list[tuple[str, str, str, str]]]:
+    """(component, rows of option, type, default, description)."""
+    component = find(registry, name, kind)
+    return component, _rows(component.config_model())
+
+
+def check_component(component: Component) -> str | None:
+    """None when the component imports, has a pydantic config and its target has its protocol's members."""
+    try:
+        component.config_model()
+        target = component.load()
+    except GentoolError as exc:
+        return str(exc)
+    missing = [m for m in REQUIRED_MEMBERS.get(component.kind, ()) if not hasattr(target, m)]
+    if missing:
+        return f"{target!r} lacks {', '.join(missing)} required of a {component.kind}"
+    if not callable(target):
+        return f"{target!r} is not callable, so it cannot be built as target(config)"
+    return None
+
+
+def check_components(registry: Registry) -> list[tuple[Component, Any]]:
+    return [(c, check_component(c)) for c in registry.of_kind()]

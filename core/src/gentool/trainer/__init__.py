@@ -1,0 +1,1 @@
+"""The trainer: one loop that runs every model plugin through the Model contract."""

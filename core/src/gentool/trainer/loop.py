@@ -1,0 +1,328 @@
+"""`train(config)`: build the data and model, run each stage, write the run directory, evaluate."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gentool import distributed
+from gentool.checkpoint import load_state, save_model, save_state
+from gentool.errors import GentoolError
+from gentool.images import save_curves, save_samples
+from gentool.protocols import DataInfo, Model
+from gentool.resolve import ResolvedRun, resolve
+from gentool.trainer import rundir
+from gentool.trainer.batches import make_batches
+from gentool.trainer.context import StepContext
+from gentool.trainer.device import pick_device, pick_precision
+from gentool.trainer.ema import WeightAverage
+from gentool.trainer.progress import Progress
+from gentool.trainer.schedule import lr_factor, stage_budgets
+from gentool.versions import versions
+
+
+class TrainingDiverged(GentoolError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+    exit_code = 1
+
+
+@dataclass
+class Run:
+    """A finished run: its directory, the trained model (EMA weights when on), and summary.json's content."""
+
+    dir: Path
+    model: Any
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Position:
+    stage: int = 0
+    stage_step: int = 0
+    step: int = 0
+    stage_seconds: float = 0.0
+
+
+def _build_model(run: ResolvedRun, info: DataInfo) -> Any:
+    model = run.model.load()(run.model_config, info)
+    if not isinstance(model, Model) or not isinstance(model, torch.nn.Module):
+        raise GentoolError(
+            f"The {run.model.origin} is broken: the object it builds is not an nn.Module satisfying the Model "
+            "protocol (stages, optimizers, train_step, sample, conditional). Run `gentool plugins --check`."
+        )
+    return model
+
+
+def _grid_labels(model: Any, info: DataInfo, n: int) -> torch.Tensor | None:
+    """One row per class for conditional models, else None."""
+    if not getattr(model, "conditional", False) or not info.labelled:
+        return None
+    per_row = max(1, n // info.num_classes)
+    return torch.arange(info.num_classes).repeat_interleave(per_row)
+
+
+def _is_finite(logs: dict[str, Any]) -> tuple[bool, str, float]:
+    values = [torch.as_tensor(v, dtype=torch.float32).reshape(()) for v in logs.values()]
+    if not values or bool(torch.isfinite(torch.stack(values)).all()):
+        return True, "", 0.0
+    for key, value in zip(logs, values):
+        if not bool(torch.isfinite(value)):
+            return False, key, float(value)
+    return True, "", 0.0
+
+
+class Trainer:
+    """Holds one run's state; `fit()` trains every stage from the current position to the end of the budget."""
+
+    def __init__(self, run: ResolvedRun, out: Path, *, resume: bool) -> None:
+        self.run, self.out = run, out
+        self.rank, self.world = distributed.rank(), distributed.world_size()
+        self.device = pick_device(run.device, local_rank=self.rank)
+        self.dtype = pick_precision(run.trainer.precision, self.device)
+        torch.manual_seed(run.seed)  # identical initial weights on every rank
+        self.dataset = run.dataset.load()(run.dataset_config)
+        self.info = self.dataset.info()
+        self.model = _build_model(run, self.info).to(self.device)
+        if self.world > 1:
+            for tensor in self.model.state_dict().values():
+                torch.distributed.broadcast(tensor, 0)
+        torch.manual_seed(run.seed * 1009 + self.rank)
+        self.batches = make_batches(
+            self.dataset.split("train"), run.model_config.batch_size, self.device, run.seed, self.rank, self.world
+        )
+        self.stages = self.model.stages()
+        self.budgets = stage_budgets(self.stages, run.total_steps, run.minutes)
+        names = tuple(getattr(self.model, "ema_modules", ()))
+        self.ema = WeightAverage(self.model, names, run.model_config.ema_decay) if run.model_config.ema and names else None
+        self.position = _Position()
+        self.optimizer_state: dict[str, Any] | None = None
+        self.progress = Progress(enabled=self.rank == 0)
+        self.train_seconds, self.images_seen = 0.0, 0
+        if resume:
+            self._restore()
+
+    # -- checkpoints -------------------------------------------------------------------------------------------
+    def _checkpoint_path(self) -> Path:
+        return self.out / "checkpoints" / "last.safetensors"
+
+    def _save_checkpoint(self, optimizers: dict[str, torch.optim.Optimizer], ctx: StepContext) -> None:
+        if self.rank != 0:
+            return
+        state = {
+            "model": self.model.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+            "scalers": {k: s.state_dict() for k, s in ctx.scalers.items()},
+            "ema": self.ema.state_dict() if self.ema else {},
+            "batches": self.batches.state_dict(),
+            "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        }
+        pos = self.position
+        meta = {"stage": pos.stage, "stage_step": pos.stage_step, "step": pos.step, "stage_seconds": pos.stage_seconds,
+                "train_seconds": self.train_seconds, "images_seen": self.images_seen}
+        save_state(self._checkpoint_path(), state, meta)
+
+    def _restore(self) -> None:
+        state, meta = load_state(self._checkpoint_path())
+        self.model.load_state_dict(state["model"])
+        if self.ema:
+            self.ema.load_state_dict(state["ema"])
+        self.batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["rng"]["cpu"])
+        if torch.cuda.is_available() and state["rng"]["cuda"]:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.position = _Position(meta["stage"], meta["stage_step"], meta["step"], meta["stage_seconds"])
+        self.train_seconds, self.images_seen = meta["train_seconds"], meta["images_seen"]
+        self.optimizer_state = {"optimizers": state["optimizers"], "scalers": state["scalers"]}
+        rundir.truncate_metrics(self.out / "metrics.jsonl", self.position.step)
+
+    # -- samples and logs --------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self, n: int) -> torch.Tensor:
+        """n samples drawn with fixed noise (comparable across steps), with the averaged weights when EMA is on."""
+        labels = _grid_labels(self.model, self.info, n)
+        n = len(labels) if labels is not None else n
+        generator = torch.Generator().manual_seed(self.run.seed + 12345)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            if self.ema:
+                with self.ema.applied(self.model):
+                    images = self.model.sample(n, labels=labels, generator=generator)
+            else:
+                images = self.model.sample(n, labels=labels, generator=generator)
+        finally:
+            self.model.train(was_training)
+        return images.float().cpu()
+
+    def _write_grid(self, name: str) -> None:
+        if self.rank != 0:
+            return
+        images = self.samples(self.run.trainer.grid_size)
+        nrow = self.info.num_classes if _grid_labels(self.model, self.info, 1) is not None else None
+        reference = None
+        if images.dim() == 2:
+            split = self.dataset.split("test")
+            reference = split.x[:1000] if hasattr(split, "x") else None
+        save_samples(images, self.out / "samples" / f"{name}.png", nrow=nrow, reference=reference)
+
+    def _log(self, logs: dict[str, float], stage: str) -> None:
+        if self.rank != 0:
+            return
+        record = {"step": self.position.step, "stage": stage, "time": round(self.train_seconds, 3), **logs}
+        with open(self.out / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+    def fit(self) -> None:
+        cfg = self.run.trainer
+        while self.position.stage < len(self.stages):
+            stage = self.stages[self.position.stage]
+            steps, seconds = self.budgets[self.position.stage]
+            optimizers = self.model.optimizers(stage.name)
+            ctx = StepContext(device=self.device, stage=stage.name, optimizers=optimizers,
+                              autocast_dtype=self.dtype, clip_norm=cfg.clip_norm)
+            if self.optimizer_state is not None:
+                for k, o in optimizers.items():
+                    o.load_state_dict(self.optimizer_state["optimizers"][k])
+                for k, s in ctx.scalers.items():
+                    s.load_state_dict(self.optimizer_state["scalers"][k])
+                self.optimizer_state = None
+            base_lrs = {k: [g["lr"] for g in o.param_groups] for k, o in optimizers.items()}
+            self._run_stage(stage.name, steps, seconds, optimizers, ctx, base_lrs)
+            end_stage = getattr(self.model, "end_stage", None)
+            if end_stage is not None:
+                end_stage(stage.name, ctx)
+            self.position = _Position(self.position.stage + 1, 0, self.position.step, 0.0)
+            self._save_checkpoint({}, ctx)
+
+    def _run_stage(self, stage, steps, seconds, optimizers, ctx, base_lrs) -> None:
+        cfg, pos = self.run.trainer, self.position
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        self.model.train()
+        self.progress.start_stage(stage, steps, seconds, pos.stage_step)
+        while (steps is not None and pos.stage_step < steps) or (steps is None and pos.stage_seconds < seconds):
+            started = time.perf_counter()
+            ctx.global_step, ctx.stage_step = pos.step, pos.stage_step
+            ctx.progress = pos.stage_step / steps if steps else min(1.0, pos.stage_seconds / seconds)
+            factor = lr_factor(cfg.schedule, cfg.warmup_steps, pos.stage_step, ctx.progress)
+            for k, opt in optimizers.items():
+                for group, lr in zip(opt.param_groups, base_lrs[k]):
+                    group["lr"] = lr * factor
+            batch = self.batches.next()
+            logs = self.model.train_step(batch, ctx)
+            if self.ema:
+                self.ema.update(self.model)
+            finite, bad_key, bad_value = _is_finite(logs)
+            if not finite:
+                raise TrainingDiverged(
+                    f'Training stopped at step {pos.step + 1} (stage "{stage}"): the loss "{bad_key}" is {bad_value}. '
+                    f"The last good checkpoint is kept in {self._checkpoint_path()}. Try a lower learning rate, "
+                    "--set trainer.clip_norm=1.0, or --set trainer.precision=fp32."
+                )
+            for k, v in logs.items():
+                v = torch.as_tensor(v).detach().float().reshape(())
+                sums[k] = sums[k] + v if k in sums else v
+            count += 1
+            elapsed = time.perf_counter() - started
+            pos.step, pos.stage_step = pos.step + 1, pos.stage_step + 1
+            pos.stage_seconds += elapsed
+            self.train_seconds += elapsed
+            self.images_seen += len(batch.x) * self.world
+            if pos.stage_step % cfg.log_every == 0 or pos.stage_step == steps:
+                means = {k: round(float(v) / count, 6) for k, v in sums.items()}
+                self._log(means, stage)
+                self.progress.update(pos.stage_step, means, self.images_seen / max(self.train_seconds, 1e-9))
+                sums, count = {}, 0
+            else:
+                self.progress.advance(pos.stage_step)
+            if pos.step % cfg.sample_every == 0:
+                self._write_grid(f"step_{pos.step:06d}")
+            if pos.step % cfg.checkpoint_every == 0:
+                self._save_checkpoint(optimizers, ctx)
+        self.progress.end_stage()
+
+    # -- the end -----------------------------------------------------------------------------------------------
+    def finish(self) -> dict[str, Any]:
+        """Final grid, weights, curves and summary.json (rank 0); returns the summary."""
+        if self.rank != 0:
+            return {}
+        self._write_grid(f"step_{self.position.step:06d}")
+        meta = {
+            "model": {"name": self.run.model.name, **self.run.model_config.model_dump(mode="json")},
+            "data_info": self.info.to_json(),
+            "versions": versions(self.run),
+        }
+        if self.ema:
+            self.ema.copy_to(self.model)  # from here on the model holds the averaged weights
+        save_model(self.out / "model.safetensors", self.model, meta)
+        save_curves(rundir.read_metrics(self.out / "metrics.jsonl"), self.out / "curves.png")
+        return {
+            "model": self.run.model.name,
+            "dataset": self.run.dataset.name,
+            "steps": self.position.step,
+            "device": str(self.device),
+            "precision": str(self.dtype).replace("torch.", "") if self.dtype else "fp32",
+            "world_size": self.world,
+            "train_seconds": round(self.train_seconds, 3),
+            "images_per_second": round(self.images_seen / max(self.train_seconds, 1e-9), 2),
+            "peak_memory_mb": _peak_memory_mb(self.device),
+            "versions": meta["versions"],
+        }
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _run_directory(run: ResolvedRun, *, resume: bool, overwrite: bool) -> Path:
+    """Rank 0 prepares the directory; every rank gets its path."""
+    out = Path(run.out) if run.out else rundir.default_out(run.model.name)
+    if distributed.rank() == 0:
+        rundir.prepare(out, resume=resume, overwrite=overwrite)
+        config = run.as_json() | {"out": str(out)}
+        if resume:
+            rundir.check_same_config(out, config)
+        else:
+            rundir.write_json(out / "config.json", config)
+    if distributed.is_distributed():
+        holder = [str(out)]
+        torch.distributed.broadcast_object_list(holder, src=0)
+        out = Path(holder[0])
+    return out
+
+
+def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwrite: bool = False) -> Run:
+    """Train the configured model to the end of its budget, evaluate the requested metrics, write the run directory.
+
+    `config` is a raw config dict (see gentool.config) or a ResolvedRun. Under torchrun every rank calls this;
+    rank 0 writes the files. Returns the Run (on other ranks with an empty summary).
+    """
+    from gentool.evaluate import evaluate
+
+    run = config if isinstance(config, ResolvedRun) else resolve(config)
+    started = time.perf_counter()
+    with distributed.process_group():
+        out = _run_directory(run, resume=resume, overwrite=overwrite)
+        trainer = Trainer(run, out, resume=resume)
+        trainer.fit()
+        summary = trainer.finish()
+        if distributed.rank() == 0:
+            summary["metrics"] = evaluate(
+                trainer.model, trainer.dataset, run.metrics, samples=run.eval.samples, batch_size=run.eval.batch_size,
+                device=trainer.device, seed=run.seed,
+            ) if run.metrics else {}
+            summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+            rundir.write_json(out / "summary.json", summary)
+    return Run(out, trainer.model, summary)
+
