@@ -99,7 +99,7 @@ class QuantizerOutput:
 
 @runtime_checkable
 class Model(Protocol):
-    """A generative model: a `torch.nn.Module` built as `Model(config, info: DataInfo)`.
+    """A generative model: a `torch.nn.Module` built as `Model(config, info: DataInfo)`, keeping both as attributes.
 
     The trainer owns the loop, devices, precision, clipping, EMA, distribution, logging and checkpoints;
     the model owns only its maths:
@@ -109,13 +109,16 @@ class Model(Protocol):
       optimizer update (any number of times: n_critic discriminator updates then one generator update),
       and returns the scalars to log (tensors or floats, detached).
     - `sample(n, labels=None, generator=None)` returns n new images in [0, 1] (points for points data);
-      a model with `conditional = True` accepts `labels` (N,) and otherwise draws them uniformly.
+      a model with `conditional = True` accepts `labels` (N,) (on any device: the model moves them) and
+      otherwise draws them uniformly. Noise comes from `generator` (a CPU generator) when given.
     Optional members, looked up with getattr: `reconstruct(x) -> x_hat` for autoencoders;
     `encode_indices(x)` for quantized models; `ema_modules: tuple[str, ...]` naming submodules whose weights
     the trainer averages (used for sampling and the saved weights); `end_stage(stage, ctx)` called after a stage.
     """
 
     conditional: ClassVar[bool]
+    config: Any
+    info: DataInfo
 
     def stages(self) -> list[Stage]: ...
 
@@ -193,7 +196,7 @@ PROTOCOLS: dict[str, type] = {
 
 # The members `gentool plugins --check` looks for on a registered target (class attributes or methods).
 REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
-    "model": ("stages", "optimizers", "train_step", "sample", "conditional"),
+    "model": ("stages", "optimizers", "train_step", "sample", "conditional"),  # config, info: set in __init__
     "loss": ("role",),
     "quantizer": ("forward", "lookup"),
     "dataset": ("info", "split"),
