@@ -1,0 +1,51 @@
+"""Wall time of `gentool --help` and `gentool list` beside `python -c "import torch"` (target: ratio <= 0.5).
+
+Run alone on an idle machine: `python benchmarks/cli_startup.py [--repeat 7]`. Prints a table, writes
+benchmarks/results/cli_startup.json. Each command runs in a fresh process; the median of the repeats is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def wall(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    py = sys.executable
+    wall([py, "-c", "import torch"], 2)  # warm the file cache for everyone
+    baseline = wall([py, "-c", "import torch"], args.repeat)
+    rows = {
+        "gentool --help": wall([py, "-m", "gentool", "--help"], args.repeat),
+        "gentool list": wall([py, "-m", "gentool", "list"], args.repeat),
+        "gentool plugins": wall([py, "-m", "gentool", "plugins"], args.repeat),
+    }
+    print(f"{'command':<20} {'seconds':>8} {'/ import torch':>15}")
+    print(f"{'import torch':<20} {baseline:8.3f} {1.0:15.2f}")
+    for name, seconds in rows.items():
+        print(f"{name:<20} {seconds:8.3f} {seconds / baseline:15.2f}")
+    RESULTS.mkdir(exist_ok=True)
+    payload = {"import_torch_s": baseline, **{k: {"s": v, "ratio": v / baseline} for k, v in rows.items()}}
+    (RESULTS / "cli_startup.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
