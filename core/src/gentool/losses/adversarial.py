@@ -1,0 +1,121 @@
+"""Adversarial losses: `discriminator(critic, real, fake) -> scalar` and `generator(fake_logits) -> scalar`.
+
+`critic(x) -> (N,)` maps a batch to raw scores (logits, no sigmoid). The discriminator loss detaches `fake`, so
+the generator gets no gradient from it; the caller back-propagates it into the critic's weights only. Every value
+is computed in float32 from the logits with stable forms (softplus), so large logits never give log(0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+
+from gentool.config import ComponentConfig
+
+Critic = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _scores(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The critic's float32 scores (N,) on real and on detached fake data."""
+    return critic(real).float().reshape(-1), critic(fake.detach()).float().reshape(-1)
+
+
+class NonSaturating:
+    """Goodfellow et al. (2014): D minimises -log D(x) - log(1 - D(G(z))); G minimises -log D(G(z)).
+
+    With D = sigmoid(logit): -log D = softplus(-logit) and -log(1 - D) = softplus(logit).
+    """
+
+    role: ClassVar[str] = "adversarial"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        self.config = config
+
+    def discriminator(self, critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_logits, fake_logits = _scores(critic, real, fake)
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-fake_logits.float()).mean()
+
+
+class Hinge:
+    """Lim & Ye (2017), as in SAGAN and BigGAN: D minimises relu(1 - D(x)) + relu(1 + D(G(z))); G minimises -D(G(z))."""
+
+    role: ClassVar[str] = "adversarial"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        self.config = config
+
+    def discriminator(self, critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_logits, fake_logits = _scores(critic, real, fake)
+        return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+
+    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return -fake_logits.float().mean()
+
+
+class LeastSquares:
+    """Mao et al. (2017) with targets a=0 (fake), b=1 (real), c=1: D minimises (D(x)-1)^2/2 + D(G(z))^2/2,
+    G minimises (D(G(z))-1)^2/2."""
+
+    role: ClassVar[str] = "adversarial"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        self.config = config
+
+    def discriminator(self, critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_logits, fake_logits = _scores(critic, real, fake)
+        return 0.5 * (real_logits - 1.0).square().mean() + 0.5 * fake_logits.square().mean()
+
+    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (fake_logits.float() - 1.0).square().mean()
+
+
+class WassersteinGPConfig(ComponentConfig):
+    """Options of `wasserstein-gp`."""
+
+    gp_weight: float = Field(10.0, ge=0, description="weight of the gradient penalty (the paper's lambda)")
+    drift: float = Field(
+        0.0, ge=0, description="weight of E[D(x)^2] on real scores, keeping them near 0 (Karras et al. 2018 use 0.001)"
+    )
+
+
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of (||grad_x critic(x_hat)||_2 - 1)^2 at x_hat = a*real + (1-a)*fake, a ~ U[0, 1] per item.
+
+    The gradient is taken with create_graph=True, so the penalty back-propagates into the critic's weights.
+    """
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    alpha = torch.rand(shape, device=real.device, dtype=real.dtype)
+    mixed = (alpha * real.detach() + (1.0 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(mixed).float()
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    norms = grad.float().reshape(grad.shape[0], -1).norm(dim=1)
+    return (norms - 1.0).square().mean()
+
+
+class WassersteinGP:
+    """Gulrajani et al. (2017): the critic minimises D(G(z)) - D(x) + gp_weight * gradient penalty (+ drift * D(x)^2);
+    G minimises -D(G(z))."""
+
+    role: ClassVar[str] = "adversarial"
+
+    def __init__(self, config: WassersteinGPConfig | None = None) -> None:
+        self.config = config or WassersteinGPConfig()
+
+    def discriminator(self, critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_scores, fake_scores = _scores(critic, real, fake)
+        loss = fake_scores.mean() - real_scores.mean()
+        if self.config.gp_weight > 0:
+            loss = loss + self.config.gp_weight * gradient_penalty(critic, real, fake)
+        if self.config.drift > 0:
+            loss = loss + self.config.drift * real_scores.square().mean()
+        return loss
+
+    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return -fake_logits.float().mean()
