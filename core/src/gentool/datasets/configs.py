@@ -64,7 +64,7 @@ class NpzConfig(ComponentConfig):
 class ShapesConfig(ComponentConfig):
     """Options of `shapes`: procedurally drawn coloured shapes, labelled by shape."""
 
-    count: int = Field(10000, ge=10, le=1_000_000, description="images generated in all (train + test)")
+    count: int = Field(10000, ge=10, le=200_000, description="images generated in all (train + test)")
     size: int = Field(32, ge=8, le=256, description="image height and width in pixels")
     test_fraction: float = Field(0.1, gt=0, lt=1, description="fraction held out as the test split")
     seed: int = Field(0, description="seed of the shapes, colours, positions and split")
