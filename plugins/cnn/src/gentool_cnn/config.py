@@ -1,0 +1,35 @@
+"""Options of the `cnn` model (GLO); no torch import, so `gentool info cnn` is fast."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from gentool.config import ModelConfig
+
+
+class CNNConfig(ModelConfig):
+    """GLO: a deconvolutional generator and one learned latent per training image, fitted by regression alone."""
+
+    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    batch_size: int = Field(64, gt=0, description="training batch size")
+    latent_dim: int = Field(32, gt=0, description="size of each image's latent code (on the unit sphere)")
+    width: int = Field(32, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
+    loss: str = Field(
+        "laplacian",
+        description='reconstruction loss by name: "laplacian" (GLO\'s Lap1, the paper\'s best), "l1", "l2", or any '
+        "registered reconstruction loss",
+    )
+    loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the reconstruction loss")
+    optimizer: Literal["adam", "sgd"] = Field(
+        "adam", description="optimizer of the generator's weights (the latents always take plain projected SGD steps)"
+    )
+    lr_generator: float = Field(1e-3, gt=0, description="learning rate of the generator's weights")
+    lr_latent: float = Field(
+        10.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
+    )
+    conditional: bool = Field(
+        False, description="concatenate a learned class embedding to the latent, so samples can be drawn per class"
+    )
+    label_dim: int = Field(16, gt=0, description="size of the class embedding when conditional")

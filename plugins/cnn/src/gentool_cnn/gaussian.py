@@ -1,0 +1,26 @@
+"""The full-covariance Gaussian GLO fits to its learned latents, and draws from it."""
+
+from __future__ import annotations
+
+import torch
+
+JITTER = 1e-5  # added to the covariance's diagonal so its Cholesky factor exists even for few or degenerate codes
+
+
+def fit_gaussian(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean (D,), lower Cholesky factor (D, D)) of codes z (N, D): the sample mean and unbiased covariance
+    (as numpy.cov), plus JITTER on the diagonal. Computed in float64, returned in z's dtype."""
+    z64 = z.detach().double()
+    mean = z64.mean(dim=0)
+    centred = z64 - mean
+    cov = centred.T @ centred / max(len(z64) - 1, 1)
+    cov = cov + JITTER * torch.eye(z.shape[1], dtype=cov.dtype, device=cov.device)
+    return mean.to(z.dtype), torch.linalg.cholesky(cov).to(z.dtype)
+
+
+def sample_gaussian(
+    mean: torch.Tensor, chol: torch.Tensor, n: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """n draws (n, D) of mean + chol @ eps; eps is drawn on the CPU with `generator`, so draws are reproducible."""
+    eps = torch.randn(n, len(mean), generator=generator).to(device=mean.device, dtype=mean.dtype)
+    return mean + eps @ chol.T

@@ -1,0 +1,148 @@
+"""GLO (Bojanowski et al. 2018): a generator and one latent per training image, optimised jointly by regression.
+
+Each step reconstructs a batch from its images' latents; the generator's weights take a step of their optimizer
+and the latents a projected SGD step back onto the unit sphere. After training, a full-covariance Gaussian is
+fitted to the latents; samples decode draws from it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from gentool.distributed import all_gather_cat
+from gentool.errors import GentoolError
+from gentool.protocols import Batch, DataInfo, Stage
+from gentool.registry import build
+from gentool_cnn.config import CNNConfig
+from gentool_cnn.gaussian import fit_gaussian, sample_gaussian
+from gentool_cnn.generator import Generator
+from gentool_cnn.latents import random_latents, sphere_step
+
+
+def _check_data(config: CNNConfig, info: DataInfo) -> None:
+    if info.kind != "image" or len(info.shape) != 3:
+        raise GentoolError(f'The cnn model generates images (C, H, W); the dataset gives {info.kind} {info.shape}.')
+    if info.train_size <= 0:
+        raise GentoolError("The cnn model keeps one latent per training image, so it needs DataInfo.train_size > 0.")
+    if config.conditional and not info.labelled:
+        raise GentoolError("model.conditional=true needs labelled data; this dataset has no labels.")
+
+
+class GLO(nn.Module):
+    """Generative Latent Optimization, built as `GLO(config: CNNConfig, info: DataInfo)`.
+
+    `conditional` is set per instance from `config.conditional` (the class default is False). State that survives
+    save/load: the generator, `latents` (train_size, D), `trained` (which rows were optimised), `labels` (the class
+    of each row, conditional only) and the fitted Gaussian `latent_mean`, `latent_chol`, `gaussian_fitted`.
+    """
+
+    conditional = False
+    ema_modules = ("generator",)
+
+    def __init__(self, config: CNNConfig, info: DataInfo) -> None:
+        super().__init__()
+        _check_data(config, info)
+        self.config, self.info = config, info
+        self.conditional = config.conditional
+        classes = info.num_classes if config.conditional else 0
+        self.generator = Generator(info.shape, config.latent_dim, config.width, classes, config.label_dim)
+        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
+        self.pixels = math.prod(info.shape)
+        dim = config.latent_dim
+        self.register_buffer("latents", random_latents(info.train_size, dim))
+        self.register_buffer("trained", torch.zeros(info.train_size, dtype=torch.bool))
+        if self.conditional:
+            self.register_buffer("labels", torch.zeros(info.train_size, dtype=torch.int64))
+        self.register_buffer("latent_mean", torch.zeros(dim))
+        self.register_buffer("latent_chol", torch.eye(dim) / math.sqrt(dim))
+        self.register_buffer("gaussian_fitted", torch.tensor(False))
+
+    # -- training ----------------------------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        return [Stage("fit")]
+
+    def optimizers(self, stage: str) -> dict[str, torch.optim.Optimizer]:
+        """The generator's optimizer; the latents are updated by hand in `train_step` (projected SGD)."""
+        params = self.generator.parameters()
+        if self.config.optimizer == "sgd":
+            return {"generator": torch.optim.SGD(params, lr=self.config.lr_generator)}
+        return {"generator": torch.optim.Adam(params, lr=self.config.lr_generator, betas=(0.5, 0.999))}
+
+    def train_step(self, batch: Batch, ctx: Any) -> dict[str, Any]:
+        """Reconstruct the batch from its latents; step the generator, then move those latents on the sphere.
+
+        The objective is the reconstruction loss per pixel, averaged over the batch. A latent's step uses the
+        gradient of its own image's loss (the batch gradient times N), so `lr_latent` does not depend on batch size.
+        """
+        labels = batch.y if self.conditional else None
+        z = self.latents[batch.index].clone().requires_grad_(True)
+        with ctx.autocast():
+            x_hat = self.generator(z, labels)
+        per_image = self.loss(x_hat.float(), batch.x.float()) / self.pixels
+        loss = per_image.mean()
+        scaler = getattr(ctx, "scalers", {}).get("generator")
+        scale = scaler.get_scale() if scaler is not None and scaler.is_enabled() else 1.0
+        ctx.step("generator", loss)
+        with torch.no_grad():
+            grad = z.grad.float() * (len(z) / scale)
+            if bool(torch.isfinite(grad).all()):  # an fp16 overflow skips the generator's step; skip ours too
+                group = ctx.optimizers["generator"].param_groups[0]
+                lr = self.config.lr_latent * group["lr"] / self.config.lr_generator  # follows the lr schedule
+                self.latents[batch.index] = sphere_step(z.detach().float(), grad, lr).to(self.latents.dtype)
+                self.trained[batch.index] = True
+                if self.conditional:
+                    self.labels[batch.index] = batch.y
+                self.gaussian_fitted.fill_(False)
+        return {"loss": loss.detach()}
+
+    @torch.no_grad()
+    def end_stage(self, stage: str, ctx: Any) -> None:
+        """Gather every rank's trained latents into every rank's table, then fit the Gaussian over all of them."""
+        local = self.trained.nonzero().squeeze(1)
+        rows = all_gather_cat(local)
+        self.latents[rows] = all_gather_cat(self.latents[local])
+        if self.conditional:
+            self.labels[rows] = all_gather_cat(self.labels[local])
+        self.trained[rows] = True
+        self.fit()
+
+    @torch.no_grad()
+    def fit(self) -> None:
+        """Fit and store the Gaussian of the trained latents (of all latents when none is trained yet)."""
+        mean, chol = self._current_gaussian()
+        self.latent_mean.copy_(mean)
+        self.latent_chol.copy_(chol)
+        self.gaussian_fitted.fill_(True)
+
+    def _current_gaussian(self) -> tuple[torch.Tensor, torch.Tensor]:
+        codes = self.latents[self.trained] if bool(self.trained.any()) else self.latents
+        return fit_gaussian(codes)
+
+    # -- generation --------------------------------------------------------------------------------------------
+    def sample(
+        self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """n images in [0, 1] decoded from draws of the fitted Gaussian (fitted on the fly before `end_stage`).
+
+        Conditional models draw `labels` (N,) when given, else uniform labels from `generator`.
+        """
+        if bool(self.gaussian_fitted):
+            mean, chol = self.latent_mean, self.latent_chol
+        else:
+            mean, chol = self._current_gaussian()
+        z = sample_gaussian(mean, chol, n, generator)
+        if self.conditional:
+            if labels is None:
+                labels = torch.randint(self.info.num_classes, (n,), generator=generator)
+            labels = labels.to(z.device)
+        return self.generator(z, labels if self.conditional else None)
+
+    def reconstruct_index(self, index: torch.Tensor) -> torch.Tensor:
+        """The generator's output (N, C, H, W) for the latents of training images at positions `index` (N,)."""
+        index = index.to(self.latents.device)
+        labels = self.labels[index] if self.conditional else None
+        return self.generator(self.latents[index], labels)

@@ -1,0 +1,17 @@
+"""Registration of the `cnn` model (no torch import here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gentool
+
+
+@gentool.hookimpl
+def register_models(register: Any) -> None:
+    register(
+        "cnn",
+        "gentool_cnn.model:GLO",
+        config="gentool_cnn.config:CNNConfig",
+        summary="GLO: deconvolutional generator with one learned latent per image, no discriminator",
+    )
