@@ -33,6 +33,12 @@ def _images_under(folder: Path) -> list[Path]:
     return sorted((p for p in folder.rglob("*") if _is_image(p)), key=lambda p: p.as_posix())
 
 
+def _reason(exc: Exception, path: str | Path) -> str:
+    """`Kind: message` for a failed read, without repeating the path the report already names."""
+    message = str(exc).replace(f"'{path}'", "").replace(str(path), "").strip(" :")
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def report_unreadable(root: Path, problems: dict[str, str]) -> None:
     """One warning listing every unreadable file (path: reason) not reported before by this process."""
     fresh = {path: why for path, why in problems.items() if path not in _reported}
@@ -60,7 +66,7 @@ def _header_problem(path: Path) -> str | None:
         with Image.open(path) as image:
             image.size  # noqa: B018 - parsing the header is the check
     except Exception as exc:  # Pillow raises many kinds for a bad file
-        return f"{type(exc).__name__}: {exc}"
+        return _reason(exc, path)
     return None
 
 
@@ -126,7 +132,7 @@ class FolderStream(torch.utils.data.Dataset):
             try:
                 array = load_image(self.paths[j], self.size, self.channels)
             except Exception as exc:  # Pillow raises many kinds for a corrupt file
-                report_unreadable(Path(self.paths[j]).parent, {self.paths[j]: f"{type(exc).__name__}: {exc}"})
+                report_unreadable(Path(self.paths[j]).parent, {self.paths[j]: _reason(exc, self.paths[j])})
                 continue
             return torch.from_numpy(array).float().div_(255.0), int(self.labels[j]) if self.labels is not None else -1
         raise GentoolError(f"image-folder: none of the {len(self.paths)} files of this split can be decoded.")
@@ -140,7 +146,7 @@ def decode_all(paths: list[Path], labels: np.ndarray | None, size: int, channels
             arrays.append(load_image(path, size, channels))
             kept.append(k)
         except Exception as exc:  # Pillow raises many kinds for a corrupt file
-            problems[str(path)] = f"{type(exc).__name__}: {exc}"
+            problems[str(path)] = _reason(exc, path)
     report_unreadable(root, problems)
     if not arrays:
         raise GentoolError(f'image-folder: none of the {len(paths)} files of this split under "{root}" can be decoded.')

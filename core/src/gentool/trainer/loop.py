@@ -308,8 +308,6 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
     `config` is a raw config dict (see gentool.config) or a ResolvedRun. Under torchrun every rank calls this;
     rank 0 writes the files. Returns the Run (on other ranks with an empty summary).
     """
-    from gentool.evaluate import evaluate
-
     run = config if isinstance(config, ResolvedRun) else resolve(config)
     started = time.perf_counter()
     with distributed.process_group():
@@ -318,10 +316,14 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
         trainer.fit()
         summary = trainer.finish()
         if distributed.rank() == 0:
-            summary["metrics"] = evaluate(
-                trainer.model, trainer.dataset, run.metrics, samples=run.eval.samples, batch_size=run.eval.batch_size,
-                device=trainer.device, seed=run.seed,
-            ) if run.metrics else {}
+            summary["metrics"] = {}
+            if run.metrics:
+                from gentool.evaluate import evaluate
+
+                summary["metrics"] = evaluate(
+                    trainer.model, trainer.dataset, run.metrics, samples=run.eval.samples,
+                    batch_size=run.eval.batch_size, device=trainer.device, seed=run.seed,
+                )
             summary["wall_seconds"] = round(time.perf_counter() - started, 3)
             rundir.write_json(out / "summary.json", summary)
     return Run(out, trainer.model, summary)
