@@ -1,0 +1,107 @@
+"""The variational autoencoder: q(z|x) Gaussian, p(z) = N(0, I), p(x|z) given by a reconstruction loss by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gentool.errors import GentoolError
+from gentool.protocols import Batch, DataInfo, Stage
+from gentool.registry import build
+from gentool_vae import bounds
+from gentool_vae.config import VAEConfig
+from gentool_vae.networks import Decoder, Encoder
+
+
+class VAE(nn.Module):
+    """Kingma & Welling (2014): maximise the ELBO, with the KL weight ramped from 0 to `beta` over `kl_warmup`.
+
+    `sample(n)` decodes z ~ N(0, I); `reconstruct(x)` decodes the posterior mean; `elbo(x)` and `iw_bound(x, k)`
+    give per-image log-likelihood bounds in nats.
+    """
+
+    conditional = False
+    ema_modules = ("encoder", "decoder")
+
+    def __init__(self, config: VAEConfig, info: DataInfo) -> None:
+        super().__init__()
+        if info.kind != "image" or len(info.shape) != 3:
+            raise GentoolError(f"The vae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}.")
+        self.config, self.info = config, info
+        self.likelihood = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
+        if getattr(self.likelihood, "role", None) != "reconstruction":
+            raise GentoolError(f'model.loss "{config.loss}" is not a reconstruction loss; use "bce", "mse" or "l1".')
+        self.takes_logits = config.loss == "bce"
+        self.encoder = Encoder(info.shape, config.latent_dim, config.width, config.hidden)
+        self.decoder = Decoder(info.shape, config.latent_dim, config.width, config.hidden)
+        self.nats_per_image = bounds.NATS_PER_DIM.get(config.loss, 0.0) * float(torch.tensor(info.shape).prod())
+
+    # -- the model -------------------------------------------------------------------------------------------
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(mean, log-variance) of q(z|x), each (N, latent_dim)."""
+        return self.encoder(x)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Images in [0, 1] (the mean of p(x|z)) for latents z (N, latent_dim)."""
+        return torch.sigmoid(self.decoder(z))
+
+    def reconstruction_loss(self, logits: Tensor, x: Tensor) -> Tensor:
+        """The named loss per image, on logits for "bce" (stable) and on sigmoid(logits) otherwise."""
+        logits = logits.float()
+        if self.takes_logits:
+            return self.likelihood(logits, x, logits=True)
+        return self.likelihood(torch.sigmoid(logits), x)
+
+    def log_likelihood(self, z: Tensor, x: Tensor) -> Tensor:
+        """log p(x|z) per image in nats."""
+        return -(self.reconstruction_loss(self.decoder(z), x) + self.nats_per_image)
+
+    def kl_weight(self, progress: float) -> float:
+        """beta, ramped linearly from 0 over the first `kl_warmup` of the stage."""
+        warmup = self.config.kl_warmup
+        return self.config.beta * (min(1.0, progress / warmup) if warmup > 0 else 1.0)
+
+    # -- the trainer's protocol ------------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        return [Stage("vae")]
+
+    def optimizers(self, stage: str) -> dict[str, torch.optim.Optimizer]:
+        return {"vae": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
+
+    def train_step(self, batch: Batch, ctx: Any) -> dict[str, Any]:
+        x = batch.x
+        with ctx.autocast():
+            mean, log_var = self.posterior(x)
+            logits = self.decoder(bounds.draw(mean.float(), log_var.float()))
+        recon = self.reconstruction_loss(logits, x)
+        kl = bounds.kl_to_standard_normal(mean.float(), log_var.float())
+        weight = self.kl_weight(ctx.progress)
+        ctx.step("vae", (recon + weight * kl).mean())
+        return {
+            "loss": (recon + weight * kl).mean().detach(),
+            "recon": recon.mean().detach(),
+            "kl": kl.mean().detach(),
+            "beta": weight,
+            "elbo": -(recon + self.nats_per_image + kl).mean().detach(),
+        }
+
+    def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """n images decoded from z ~ N(0, I) (noise drawn on the CPU from `generator`)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
+        return self.decode(z)
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """The decoded posterior mean of x (N, C, H, W) in [0, 1]."""
+        return self.decode(self.posterior(x)[0])
+
+    # -- likelihood bounds -----------------------------------------------------------------------------------
+    def elbo(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The evidence lower bound per image (N,), in nats (one posterior sample, KL in closed form)."""
+        return bounds.elbo(x, self.posterior(x), self.log_likelihood, generator)
+
+    def iw_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+        """The importance-weighted bound with k samples per image (N,), in nats; k = 1 is a one-sample ELBO."""
+        return bounds.iw_bound(x, self.posterior(x), self.log_likelihood, k, generator)

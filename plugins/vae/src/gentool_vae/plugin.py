@@ -1,0 +1,27 @@
+"""Registration of the `vae` model and the `elbo` metric (no torch import here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gentool
+
+
+@gentool.hookimpl
+def register_models(register: Any) -> None:
+    register(
+        "vae",
+        "gentool_vae.model:VAE",
+        config="gentool_vae.config:VAEConfig",
+        summary="variational autoencoder (Kingma & Welling 2014): conv encoder/decoder, Gaussian prior",
+    )
+
+
+@gentool.hookimpl
+def register_metrics(register: Any) -> None:
+    register(
+        "elbo",
+        "gentool_vae.metric:Elbo",
+        config="gentool_vae.config:ElboConfig",
+        summary="ELBO and, with k > 1, the IWAE bound on the test split, nats per image (models with elbo/iw_bound)",
+    )
