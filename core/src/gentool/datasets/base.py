@@ -30,7 +30,9 @@ class InMemorySplit:
         if self.x.dtype != torch.float32:
             raise TypeError(f"InMemorySplit.x must be float32, got {self.x.dtype}")
         if self.y is not None and (self.y.dtype != torch.int64 or self.y.shape != (self.x.shape[0],)):
-            raise TypeError(f"InMemorySplit.y must be int64 of shape ({self.x.shape[0]},), got {self.y.dtype} {tuple(self.y.shape)}")
+            raise TypeError(
+                f"InMemorySplit.y must be int64 of shape ({self.x.shape[0]},), got {self.y.dtype} {tuple(self.y.shape)}"
+            )
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -71,7 +73,8 @@ def split_indices(
         order = np.argsort(-(quota - take), kind="stable")
         take[order[: n_test - int(take.sum())]] += 1
         test = np.concatenate(
-            [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take)] + [np.zeros(0, np.int64)]
+            [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take, strict=False)]
+            + [np.zeros(0, np.int64)]
         )
     test = np.sort(test).astype(np.int64)
     train = np.setdiff1d(np.arange(n, dtype=np.int64), test)
@@ -104,9 +107,11 @@ def root_path(root: str, dataset: str, expected: str, *, folder: bool) -> Path:
     ok = path.is_dir() if folder else path.is_file()
     if not ok:
         what = "folder" if folder else "file"
-        state = "is not a folder" if folder and path.exists() else "is not a file" if path.exists() else "does not exist"
+        state = (
+            "is not a folder" if folder and path.exists() else "is not a file" if path.exists() else "does not exist"
+        )
         raise GentoolError(
             f'The {dataset} dataset reads {expected} from the {what} dataset.root = "{path}", but that path {state}. '
-            f'Put the data there or point at it with --set dataset.root=PATH.'
+            f"Put the data there or point at it with --set dataset.root=PATH."
         )
     return path

@@ -38,7 +38,9 @@ class ImageFolderConfig(ComponentConfig):
     """Options of `image-folder`: PNG/JPEG files under `root`, optionally one subfolder per class."""
 
     root: str = Field("data/images", description="folder of .png/.jpg/.jpeg files, or of one subfolder per class")
-    size: int = Field(32, ge=4, le=1024, description="images are resized (shorter side) and centre-cropped to size x size")
+    size: int = Field(
+        32, ge=4, le=1024, description="images are resized (shorter side) and centre-cropped to size x size"
+    )
     channels: Literal[1, 3] = Field(3, description="1: grayscale, 3: RGB")
     test_fraction: float = Field(0.1, gt=0, lt=1, description="fraction of the files held out as the test split")
     seed: int = Field(0, description="seed of the train/test split")
@@ -73,7 +75,9 @@ class ShapesConfig(ComponentConfig):
 class GaussiansConfig(ComponentConfig):
     """Options of `gaussians`: the 2-D Gaussian mixtures of the mode-collapse literature."""
 
-    layout: Literal["ring", "grid"] = Field("ring", description="ring: 8 modes on a circle; grid: 25 modes on a 5x5 grid")
+    layout: Literal["ring", "grid"] = Field(
+        "ring", description="ring: 8 modes on a circle; grid: 25 modes on a 5x5 grid"
+    )
     std: float = Field(0.02, gt=0, description="standard deviation of every mode")
     radius: float = Field(2.0, gt=0, description="ring radius")
     spacing: float = Field(2.0, gt=0, description="distance between neighbouring grid modes")

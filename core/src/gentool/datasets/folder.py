@@ -107,7 +107,7 @@ def scan_folder(root: Path) -> FolderScan:
     problems = {str(p): why for p in paths if (why := _header_problem(p)) is not None}
     report_unreadable(root, problems)
     keep = np.array([str(p) not in problems for p in paths], dtype=bool)
-    paths = [p for p, k in zip(paths, keep) if k]
+    paths = [p for p, k in zip(paths, keep, strict=False) if k]
     labels = labels[keep] if labels is not None else None
     return FolderScan(paths, labels, tuple(name for name, _ in classes))
 
@@ -173,7 +173,9 @@ class ImageFolder:
             self._scan = scan_folder(self.root)
             n = len(self._scan.paths)
             if n < 2:
-                raise GentoolError(f'image-folder: dataset.root = "{self.root}" has {n} readable image; at least 2 are needed.')
+                raise GentoolError(
+                    f'image-folder: dataset.root = "{self.root}" has {n} readable image; at least 2 are needed.'
+                )
             train, test = split_indices(n, self.config.test_fraction, self.config.seed, self._scan.labels)
             self._index = {"train": train, "test": test}
         return self._scan

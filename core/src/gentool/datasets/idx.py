@@ -25,7 +25,18 @@ FILES = {
 }
 ALL_FILES = FILES["train"] + FILES["test"]
 MNIST_CLASSES = tuple(str(d) for d in range(10))
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 def _bad(path: Path, problem: str) -> GentoolError:
@@ -52,7 +63,9 @@ def read_idx(path: str | Path) -> np.ndarray:
     expected = header + int(np.prod(dims)) * dtype.itemsize
     if len(data) != expected:
         state = "is truncated" if len(data) < expected else "has trailing bytes"
-        raise _bad(path, f"{state}: its header declares shape {dims}, {expected:,} bytes in all, but it holds {len(data):,}.")
+        raise _bad(
+            path, f"{state}: its header declares shape {dims}, {expected:,} bytes in all, but it holds {len(data):,}."
+        )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
@@ -83,7 +96,10 @@ def read_pair(images_path: Path, labels_path: Path, num_classes: int) -> tuple[n
     if images.ndim != 3 or images.dtype != np.uint8:
         raise _bad(images_path, f"holds {images.dtype} of shape {images.shape}; expected unsigned bytes (N, H, W).")
     if labels.ndim != 1 or labels.dtype != np.uint8 or (len(labels) and labels.max() >= num_classes):
-        raise _bad(labels_path, f"holds {labels.dtype} of shape {labels.shape}; expected unsigned bytes (N,) below {num_classes}.")
+        raise _bad(
+            labels_path,
+            f"holds {labels.dtype} of shape {labels.shape}; expected unsigned bytes (N,) below {num_classes}.",
+        )
     if len(images) != len(labels):
         raise GentoolError(
             f'The IDX files "{images_path}" ({len(images)} images) and "{labels_path}" ({len(labels)} labels) '

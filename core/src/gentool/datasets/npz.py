@@ -27,6 +27,7 @@ class NpzContent:
 
     @property
     def num_classes(self) -> int:
+        """Largest label + 1, or 0 when unlabelled."""
         return int(self.y.max()) + 1 if self.y is not None and len(self.y) else 0
 
 
@@ -36,7 +37,11 @@ def _fail(path: Path, problem: str) -> GentoolError:
 
 def _check_images(path: Path, key: str, images: np.ndarray) -> np.ndarray:
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[3] not in (1, 3)) or images.shape[0] == 0:
-        hint = " (channels first? store np.transpose(a, (0, 2, 3, 1)))" if images.ndim == 4 and images.shape[1] in (1, 3) else ""
+        hint = (
+            " (channels first? store np.transpose(a, (0, 2, 3, 1)))"
+            if images.ndim == 4 and images.shape[1] in (1, 3)
+            else ""
+        )
         raise _fail(
             path,
             f'has "{key}" of shape {images.shape}, but images must be (N, H, W) or (N, H, W, C) with N > 0 and '
@@ -50,13 +55,17 @@ def _check_images(path: Path, key: str, images: np.ndarray) -> np.ndarray:
             raise _fail(path, f'has float "{key}" with values in [{lo}, {hi}]; float images must lie in [0, 1].')
         return images
     raise _fail(
-        path, f'has "{key}" of dtype {images.dtype}; images must be uint8 (0..255) or float in [0, 1] (e.g. a.astype(np.uint8)).'
+        path,
+        f'has "{key}" of dtype {images.dtype}; images must be uint8 (0..255) or float in [0, 1] (e.g. a.astype(np.uint8)).',
     )
 
 
 def _check_labels(path: Path, key: str, labels: np.ndarray, n: int) -> np.ndarray:
     if labels.shape != (n,) or not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
-        raise _fail(path, f'has "{key}" of shape {labels.shape} and dtype {labels.dtype}; labels must be integers of shape ({n},).')
+        raise _fail(
+            path,
+            f'has "{key}" of shape {labels.shape} and dtype {labels.dtype}; labels must be integers of shape ({n},).',
+        )
     if n and labels.min() < 0:
         raise _fail(path, f'has negative values in "{key}"; labels must be 0, 1, 2, ...')
     return labels.astype(np.int64)
@@ -71,7 +80,13 @@ def _check_split(path: Path, arrays: dict[str, np.ndarray], n: int) -> tuple[np.
     out = []
     for key in SPLIT_KEYS:
         index = arrays[key]
-        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer) or len(index) == 0 or index.min() < 0 or index.max() >= n:
+        if (
+            index.ndim != 1
+            or not np.issubdtype(index.dtype, np.integer)
+            or len(index) == 0
+            or index.min() < 0
+            or index.max() >= n
+        ):
             raise _fail(path, f'has "{key}" that is not a non-empty 1-D integer array of positions in [0, {n}).')
         out.append(index.astype(np.int64))
     return out[0], out[1]
@@ -84,7 +99,9 @@ def read_npz(root: str | Path, dataset: str, images_key: str = "images", labels_
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise _fail(path, f"could not be read as a .npz archive of plain arrays ({type(exc).__name__}: {exc}).") from None
+        raise _fail(
+            path, f"could not be read as a .npz archive of plain arrays ({type(exc).__name__}: {exc})."
+        ) from None
     if images_key not in arrays:
         found = ", ".join(sorted(arrays)) or "no arrays"
         raise _fail(path, f'has no array "{images_key}" (it holds: {found}). Set dataset.images_key to the right name.')
