@@ -108,7 +108,7 @@ def test_resume_refuses_a_changed_config(finished_run):
 
 def test_resume_after_sigkill_reaches_the_same_final_step(tmp_path):
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "gentool", "run", "--model", "tiny", "--steps", "3000", "--out", str(out),
+    args = [sys.executable, "-m", "gentool", "run", "--model", "tiny", "--steps", "1000", "--out", str(out),
             "--set", "trainer.checkpoint_every=50", "--set", "trainer.log_every=50", "--set", "trainer.sample_every=1000"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
     checkpoint = out / "checkpoints" / "last.safetensors"
@@ -121,9 +121,9 @@ def test_resume_after_sigkill_reaches_the_same_final_step(tmp_path):
     assert checkpoint.exists() and not (out / "summary.json").exists()
     result = run_gentool("run", "--resume", str(out))
     assert result.code == 0, result.text
-    assert json.loads((out / "summary.json").read_text())["steps"] == 3000
+    assert json.loads((out / "summary.json").read_text())["steps"] == 1000
     steps = [r["step"] for r in _records(out)]
-    assert steps == list(range(50, 3001, 50))  # the curve continues: no gap, no repeat
+    assert steps == list(range(50, 1001, 50))  # the curve continues: no gap, no repeat
 
 
 def test_non_finite_loss_stops_with_a_clear_message(tmp_path):

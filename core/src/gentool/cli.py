@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from gentool.errors import GentoolError
 
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     except GentoolError as exc:
         if debug:
             raise
-        err.print(f"[red]Error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("Error: ", "red"), str(exc)), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("Interrupted.")
@@ -242,9 +243,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        err.print(
-            f"[red]Unexpected error:[/red] {type(exc).__name__}: {exc}. Run again with --debug for the traceback.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        message = f"{type(exc).__name__}: {exc}. Run again with --debug for the traceback."
+        err.print(Text.assemble(("Unexpected error: ", "red"), message), highlight=False, soft_wrap=True)
         sys.exit(1)

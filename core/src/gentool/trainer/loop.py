@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from gentool import distributed
@@ -103,6 +104,7 @@ class Trainer:
         self.position = _Position()
         self.optimizer_state: dict[str, Any] | None = None
         self.progress = Progress(enabled=self.rank == 0)
+        self.board = tensorboard_writer(out) if run.trainer.tensorboard and self.rank == 0 else None
         self.train_seconds, self.images_seen = 0.0, 0
         if resume:
             self._restore()
@@ -139,7 +141,9 @@ class Trainer:
         self.position = _Position(meta["stage"], meta["stage_step"], meta["step"], meta["stage_seconds"])
         self.train_seconds, self.images_seen = meta["train_seconds"], meta["images_seen"]
         self.optimizer_state = {"optimizers": state["optimizers"], "scalers": state["scalers"]}
-        rundir.truncate_metrics(self.out / "metrics.jsonl", self.position.step)
+        if self.rank == 0:
+            rundir.truncate_metrics(self.out / "metrics.jsonl", self.position.step)
+            save_curves(rundir.read_metrics(self.out / "metrics.jsonl"), self.out / "curves.png")
 
     # -- samples and logs --------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -170,6 +174,11 @@ class Trainer:
             split = self.dataset.split("test")
             reference = split.x[:1000] if hasattr(split, "x") else None
         save_samples(images, self.out / "samples" / f"{name}.png", nrow=nrow, reference=reference)
+        if self.board is not None and images.dim() == 4:
+            from gentool.images import grid_image
+
+            grid = torch.from_numpy(np.asarray(grid_image(images, nrow))).permute(2, 0, 1)
+            self.board.add_image("samples", grid, self.position.step)
 
     def _log(self, logs: dict[str, float], stage: str) -> None:
         if self.rank != 0:
@@ -177,6 +186,9 @@ class Trainer:
         record = {"step": self.position.step, "stage": stage, "time": round(self.train_seconds, 3), **logs}
         with open(self.out / "metrics.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
+        if self.board is not None:
+            for key, value in logs.items():
+                self.board.add_scalar(f"{stage}/{key}", value, self.position.step)
 
     # -- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> None:
@@ -277,6 +289,18 @@ class Trainer:
         }
 
 
+def tensorboard_writer(out: Path | None) -> Any:
+    """A SummaryWriter logging to out/tensorboard (None for out: only check that tensorboard is installed)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise GentoolError(
+            "trainer.tensorboard=true needs the tensorboard package, which is not installed. Install it with "
+            "`pip install 'gentool-core[tensorboard]'` (or `pip install tensorboard`), or drop the option."
+        ) from None
+    return SummaryWriter(str(out / "tensorboard")) if out is not None else None
+
+
 def _peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
@@ -309,6 +333,8 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
     rank 0 writes the files. Returns the Run (on other ranks with an empty summary).
     """
     run = config if isinstance(config, ResolvedRun) else resolve(config)
+    if run.trainer.tensorboard:
+        tensorboard_writer(None)  # fails now, before anything is written, when tensorboard is absent
     started = time.perf_counter()
     with distributed.process_group():
         out = _run_directory(run, resume=resume, overwrite=overwrite)
