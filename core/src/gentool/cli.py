@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -53,7 +54,7 @@ def list_components(
         return
     table = Table("name", "kind", "distribution", "version", "summary", title="gentool components")
     for row in rows:
-        table.add_row(*row.values())
+        table.add_row(*(escape(str(v)) for v in row.values()))
     out.print(table)
     if kind in (None, "model") and not _state().registry.names("model"):
         out.print(
@@ -75,7 +76,7 @@ def info(
     out.print(component.summary)
     table = Table("option", "type", "default", "description")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))
     out.print(table)
     prefix = {"model": "model", "dataset": "dataset", "metric": f"metric.{component.name}"}.get(component.kind)
     if prefix:
@@ -95,9 +96,9 @@ def plugins(
         results = check_components(state.registry)
         table = Table("component", "kind", "distribution", "status", "reason", title="component check")
         for comp, problem in results:
-            table.add_row(comp.name, comp.kind, comp.distribution, "broken" if problem else "ok", problem or "")
+            table.add_row(comp.name, comp.kind, comp.distribution, "broken" if problem else "ok", escape(problem or ""))
         for p in state.broken:
-            table.add_row(p.name, "plugin", p.distribution, "broken", p.error or "")
+            table.add_row(p.name, "plugin", p.distribution, "broken", escape(p.error or ""))
         out.print(table)
         raise typer.Exit(1 if state.broken or any(problem for _, problem in results) else 0)
     if as_json:
@@ -106,7 +107,7 @@ def plugins(
     table = Table("plugin", "distribution", "version", "hooks", "status", "error", title="gentool plugins")
     for p in state.plugins:
         status = "[green]ok[/green]" if p.status == "ok" else "[red]broken[/red]"
-        table.add_row(p.name, p.distribution, p.version, ", ".join(p.hooks), status, p.error or "")
+        table.add_row(p.name, p.distribution, p.version, ", ".join(p.hooks), status, escape(p.error or ""))
     out.print(table)
 
 
