@@ -1,7 +1,9 @@
-"""Shared dataset helpers, registration, and the promise that `import gentool.datasets` imports no torch."""
+"""Shared dataset helpers, registration, the contract every built-in dataset keeps, and the promise that
+`import gentool.datasets` imports no torch."""
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 
@@ -113,3 +115,60 @@ def test_unknown_split_name_is_a_clear_error():
     assert check_split("test") == "test"
     with pytest.raises(GentoolError, match='Unknown split "val". Valid splits: train, test'):
         build("dataset", "gaussians").split("val")
+
+
+def _write_sources(root) -> dict[str, dict]:
+    """Options for every file-based dataset, pointing at small real files written under `root`."""
+    rng = np.random.default_rng(0)
+    mnist = root / "mnist"
+    mnist.mkdir()
+    for name, shape in [("train-images-idx3-ubyte", (20, 28, 28)), ("t10k-images-idx3-ubyte", (6, 28, 28))]:
+        array = rng.integers(0, 256, shape, dtype=np.uint8)
+        header = bytes([0, 0, 0x08, 3]) + np.array(shape, ">u4").tobytes()
+        (mnist / f"{name}.gz").write_bytes(gzip.compress(header + array.tobytes()))
+        labels = rng.integers(0, 10, shape[0]).astype(np.uint8)
+        label_name = name.replace("images-idx3", "labels-idx1")
+        (mnist / label_name).write_bytes(
+            bytes([0, 0, 0x08, 1]) + np.array([shape[0]], ">u4").tobytes() + labels.tobytes()
+        )
+    np.savez(root / "set.npz", images=rng.integers(0, 256, (20, 8, 8, 3), dtype=np.uint8), labels=np.arange(20) % 4)
+    for k in range(12):
+        folder = root / "images" / ("a" if k % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(folder / f"{k}.png")
+    return {
+        "mnist": {"root": str(mnist)},
+        "fashion-mnist": {"root": str(mnist)},
+        "npz": {"root": str(root / "set.npz")},
+        "image-folder": {"root": str(root / "images"), "size": 8},
+        "image-folder-streamed": {"root": str(root / "images"), "size": 8, "in_memory": False},
+        "shapes": {"count": 60},
+        "gaussians": {"count": 80},
+        "digits": {},
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["digits", "mnist", "fashion-mnist", "npz", "image-folder", "image-folder-streamed", "shapes", "gaussians"]
+)
+def test_every_dataset_keeps_the_dataset_contract(tmp_path, case):
+    options = _write_sources(tmp_path)[case]
+    data = build("dataset", case.replace("-streamed", ""), options, prefix="dataset")
+    info = data.info()
+    assert info.kind in ("image", "points") and info.name == case.replace("-streamed", "")
+    assert len(info.class_names) == info.num_classes
+    assert info.train_size == len(data.split("train")) > 0
+    for name in ("train", "test"):
+        split = data.split(name)
+        assert len(split) > 0
+        items = [split[i] for i in range(min(len(split), 8))]
+        for x, label in items:
+            assert x.dtype == torch.float32 and tuple(x.shape) == info.shape
+            if info.kind == "image":
+                assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+            assert isinstance(label, int)
+            assert (0 <= label < info.num_classes) if info.labelled else label == -1
+        if isinstance(split, InMemorySplit):
+            assert (split.y is not None) == info.labelled
+        else:
+            assert isinstance(split, torch.utils.data.Dataset)
