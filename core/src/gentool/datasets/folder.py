@@ -2,8 +2,8 @@
 
 Layouts: `root/*.png` (unlabelled) or `root/<class>/**/*.png` (one subfolder per class, names sorted into labels).
 Every image is converted to gray or RGB (transparent pixels become white), resized so its shorter side is `size`
-and centre-cropped to size x size. Unreadable files are reported once, in one warning listing their paths, and
-skipped. Small folders are decoded into memory; large ones stream from disk (see `in_memory`).
+and centre-cropped to size x size. Unreadable files are skipped and each is reported once, by path, in a warning
+that lists all found at that point (bad headers when the folder is scanned, bad pixel data when decoded). Small folders are decoded into memory; large ones stream from disk (see `in_memory`).
 """
 
 from __future__ import annotations
