@@ -132,8 +132,9 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path):
                          "--set", "model.lr=1e30", "--set", "trainer.checkpoint_every=1")
     assert result.code == 1
     assert "Training stopped at step" in result.err and '"loss"' in result.err and "Traceback" not in result.text
-    import gentool.checkpoint as ck
     from pathlib import Path
+
+    import gentool.checkpoint as ck
 
     state, meta = ck.load_state(Path(out / "checkpoints" / "last.safetensors"))
     assert all(np.isfinite(v.numpy()).all() for v in state["model"].values())  # the kept checkpoint is good

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -36,7 +36,7 @@ def _state():
 
 @app.command("list")
 def list_components(
-    kind: Annotated[Optional[str], typer.Argument(help="model, loss, quantizer, dataset or metric")] = None,
+    kind: Annotated[str | None, typer.Argument(help="model, loss, quantizer, dataset or metric")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """List the installed components: name, kind, distribution, version, summary."""
@@ -66,7 +66,7 @@ def list_components(
 @app.command()
 def info(
     name: Annotated[str, typer.Argument(help="component name, e.g. vqvae or digits")],
-    kind: Annotated[Optional[str], typer.Option(help="the kind, when several kinds share the name")] = None,
+    kind: Annotated[str | None, typer.Option(help="the kind, when several kinds share the name")] = None,
 ) -> None:
     """Show a component's options: key, type, default and description."""
     from gentool.introspect import describe
@@ -124,17 +124,17 @@ def _print_metrics(metrics: dict) -> None:
 
 @app.command()
 def run(
-    model: Annotated[Optional[str], typer.Option(help="model name (see `gentool list model`)")] = None,
-    dataset: Annotated[Optional[str], typer.Option(help="dataset name (default: digits)")] = None,
-    metric: Annotated[Optional[list[str]], typer.Option(help="metric to compute at the end (repeatable)")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="training steps (default: the model's budget)")] = None,
-    minutes: Annotated[Optional[float], typer.Option(help="wall-clock budget instead of steps")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="random seed (default 0)")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda or mps")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="run directory (default runs/<model>-<time>)")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="TOML config file")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="section.key=value (repeatable)")] = None,
-    resume: Annotated[Optional[Path], typer.Option(help="continue the run in this directory")] = None,
+    model: Annotated[str | None, typer.Option(help="model name (see `gentool list model`)")] = None,
+    dataset: Annotated[str | None, typer.Option(help="dataset name (default: digits)")] = None,
+    metric: Annotated[list[str] | None, typer.Option(help="metric to compute at the end (repeatable)")] = None,
+    steps: Annotated[int | None, typer.Option(help="training steps (default: the model's budget)")] = None,
+    minutes: Annotated[float | None, typer.Option(help="wall-clock budget instead of steps")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default 0)")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or mps")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="run directory (default runs/<model>-<time>)")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config file")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value (repeatable)")] = None,
+    resume: Annotated[Path | None, typer.Option(help="continue the run in this directory")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
 ) -> None:
     """Train a model, write its run directory, and evaluate the requested metrics."""
@@ -178,7 +178,7 @@ def _parse_labels(text: str) -> list[int]:
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="a run directory")],
     n: Annotated[int, typer.Option("-n", min=1, help="number of samples")] = 64,
-    labels: Annotated[Optional[str], typer.Option(help="class labels, cycled to fill n, e.g. 3,3,7")] = None,
+    labels: Annotated[str | None, typer.Option(help="class labels, cycled to fill n, e.g. 3,3,7")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     out_file: Annotated[Path, typer.Option("--out", help="output file")] = Path("samples.png"),
     fmt: Annotated[str, typer.Option("--format", help="png (a grid) or npz (raw arrays)")] = "png",
@@ -199,7 +199,7 @@ def sample(
 def evaluate_run(
     run_dir: Annotated[Path, typer.Argument(help="a finished run directory")],
     metric: Annotated[list[str], typer.Option(help="metric to compute (repeatable)")],
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="metric.key=value or eval.key=value")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="metric.key=value or eval.key=value")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
 ) -> None:
     """Evaluate a finished run on its held-out test split; results are merged into its summary.json."""

@@ -10,10 +10,10 @@ Component options are validated by the component's own pydantic model, so a typo
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gentool.errors import GentoolError, did_you_mean

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 if TYPE_CHECKING:
     import torch
-    from pydantic import BaseModel
 
     from gentool.evaluate import Evaluator
     from gentool.trainer.context import StepContext

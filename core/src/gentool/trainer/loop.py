@@ -22,6 +22,7 @@ from gentool.trainer.batches import make_batches
 from gentool.trainer.context import StepContext
 from gentool.trainer.device import pick_device, pick_precision
 from gentool.trainer.ema import WeightAverage
+from gentool.trainer.observe import first_non_finite, grid_labels, peak_memory_mb, tensorboard_writer
 from gentool.trainer.progress import Progress
 from gentool.trainer.schedule import lr_factor, stage_budgets
 from gentool.versions import versions
@@ -58,24 +59,6 @@ def _build_model(run: ResolvedRun, info: DataInfo) -> Any:
             "protocol (stages, optimizers, train_step, sample, conditional). Run `gentool plugins --check`."
         )
     return model
-
-
-def _grid_labels(model: Any, info: DataInfo, n: int) -> torch.Tensor | None:
-    """One row per class for conditional models, else None."""
-    if not getattr(model, "conditional", False) or not info.labelled:
-        return None
-    per_row = max(1, n // info.num_classes)
-    return torch.arange(info.num_classes).repeat_interleave(per_row)
-
-
-def _is_finite(logs: dict[str, Any]) -> tuple[bool, str, float]:
-    values = [torch.as_tensor(v, dtype=torch.float32).reshape(()) for v in logs.values()]
-    if not values or bool(torch.isfinite(torch.stack(values)).all()):
-        return True, "", 0.0
-    for key, value in zip(logs, values):
-        if not bool(torch.isfinite(value)):
-            return False, key, float(value)
-    return True, "", 0.0
 
 
 class Trainer:
@@ -149,7 +132,7 @@ class Trainer:
     @torch.no_grad()
     def samples(self, n: int) -> torch.Tensor:
         """n samples drawn with fixed noise (comparable across steps), with the averaged weights when EMA is on."""
-        labels = _grid_labels(self.model, self.info, n)
+        labels = grid_labels(self.model, self.info, n)
         n = len(labels) if labels is not None else n
         generator = torch.Generator().manual_seed(self.run.seed + 12345)
         was_training = self.model.training
@@ -168,7 +151,7 @@ class Trainer:
         if self.rank != 0:
             return
         images = self.samples(self.run.trainer.grid_size)
-        nrow = self.info.num_classes if _grid_labels(self.model, self.info, 1) is not None else None
+        nrow = self.info.num_classes if grid_labels(self.model, self.info, 1) is not None else None
         reference = None
         if images.dim() == 2:
             split = self.dataset.split("test")
@@ -231,10 +214,10 @@ class Trainer:
             logs = self.model.train_step(batch, ctx)
             if self.ema:
                 self.ema.update(self.model)
-            finite, bad_key, bad_value = _is_finite(logs)
-            if not finite:
+            bad = first_non_finite(logs)
+            if bad is not None:
                 raise TrainingDiverged(
-                    f'Training stopped at step {pos.step + 1} (stage "{stage}"): the loss "{bad_key}" is {bad_value}. '
+                    f'Training stopped at step {pos.step + 1} (stage "{stage}"): the loss "{bad[0]}" is {bad[1]}. '
                     f"The last good checkpoint is kept in {self._checkpoint_path()}. Try a lower learning rate, "
                     "--set trainer.clip_norm=1.0, or --set trainer.precision=fp32."
                 )
@@ -284,29 +267,9 @@ class Trainer:
             "world_size": self.world,
             "train_seconds": round(self.train_seconds, 3),
             "images_per_second": round(self.images_seen / max(self.train_seconds, 1e-9), 2),
-            "peak_memory_mb": _peak_memory_mb(self.device),
+            "peak_memory_mb": peak_memory_mb(self.device),
             "versions": meta["versions"],
         }
-
-
-def tensorboard_writer(out: Path | None) -> Any:
-    """A SummaryWriter logging to out/tensorboard (None for out: only check that tensorboard is installed)."""
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise GentoolError(
-            "trainer.tensorboard=true needs the tensorboard package, which is not installed. Install it with "
-            "`pip install 'gentool-core[tensorboard]'` (or `pip install tensorboard`), or drop the option."
-        ) from None
-    return SummaryWriter(str(out / "tensorboard")) if out is not None else None
-
-
-def _peak_memory_mb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _run_directory(run: ResolvedRun, *, resume: bool, overwrite: bool) -> Path:
