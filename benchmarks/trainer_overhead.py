@@ -78,7 +78,7 @@ def plain_loop(run, device) -> float:
 
 def gentool_loop(run) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(run, Path(tmp), resume=False)
+        trainer = Trainer(run, Path(tmp))
         start = time.perf_counter()
         trainer.fit()
         if trainer.device.type == "cuda":

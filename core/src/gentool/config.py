@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from gentool.errors import GentoolError, did_you_mean
+
+
+def ComponentName(kind: str) -> Any:  # noqa: N802 - used as a type: `loss: ComponentName("loss") = "hinge"`
+    """A str option naming a registered component of `kind`, checked against the registry at validation time, so a
+    typo fails before any work with the valid names (and a close one)."""
+
+    def check(value: str) -> str:
+        from gentool.registry import registry
+
+        names = registry().names(kind)
+        if value not in names:
+            raise ValueError(f'no {kind} is called "{value}"; valid: {", ".join(names)}.{did_you_mean(value, names)}')
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 
 
 class ComponentConfig(BaseModel):
@@ -86,7 +101,8 @@ def _format_errors(error: ValidationError, prefix: str, fields: list[str]) -> st
         elif item["type"] == "missing":
             parts.append(f'Missing key "{key}".')
         else:
-            parts.append(f'Invalid value for "{key}": {item["input"]!r}. {item["msg"]}.')
+            msg = item["msg"].removeprefix("Value error, ")
+            parts.append(f'Invalid value for "{key}": {item["input"]!r}. {msg}{"" if msg.endswith((".", "?")) else "."}')
     return " ".join(parts)
 
 

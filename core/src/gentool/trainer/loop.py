@@ -64,7 +64,7 @@ def _build_model(run: ResolvedRun, info: DataInfo) -> Any:
 class Trainer:
     """Holds one run's state; `fit()` trains every stage from the current position to the end of the budget."""
 
-    def __init__(self, run: ResolvedRun, out: Path, *, resume: bool) -> None:
+    def __init__(self, run: ResolvedRun, out: Path) -> None:
         self.run, self.out = run, out
         self.rank, self.world = distributed.rank(), distributed.world_size()
         self.device = pick_device(run.device, local_rank=self.rank)
@@ -87,10 +87,15 @@ class Trainer:
         self.position = _Position()
         self.optimizer_state: dict[str, Any] | None = None
         self.progress = Progress(enabled=self.rank == 0)
-        self.board = tensorboard_writer(out) if run.trainer.tensorboard and self.rank == 0 else None
+        self.board = None
         self.train_seconds, self.images_seen = 0.0, 0
+
+    def start(self, *, resume: bool) -> None:
+        """Called once the run directory exists: restore the checkpoint when resuming, open TensorBoard."""
         if resume:
             self._restore()
+        if self.run.trainer.tensorboard and self.rank == 0:
+            self.board = tensorboard_writer(self.out)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def _checkpoint_path(self) -> Path:
@@ -272,9 +277,18 @@ class Trainer:
         }
 
 
-def _run_directory(run: ResolvedRun, *, resume: bool, overwrite: bool) -> Path:
-    """Rank 0 prepares the directory; every rank gets its path."""
-    out = Path(run.out) if run.out else rundir.default_out(run.model.name)
+def _out_path(run: ResolvedRun) -> Path:
+    """--out, or runs/<model>-<time> chosen by rank 0 and shared with every rank."""
+    out = str(run.out) if run.out else str(rundir.default_out(run.model.name))
+    if distributed.is_distributed():
+        holder = [out]
+        torch.distributed.broadcast_object_list(holder, src=0)
+        out = holder[0]
+    return Path(out)
+
+
+def _prepare_directory(run: ResolvedRun, out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Rank 0 creates (or checks, when resuming) the run directory and its config.json."""
     if distributed.rank() == 0:
         rundir.prepare(out, resume=resume, overwrite=overwrite)
         config = run.as_json() | {"out": str(out)}
@@ -283,10 +297,7 @@ def _run_directory(run: ResolvedRun, *, resume: bool, overwrite: bool) -> Path:
         else:
             rundir.write_json(out / "config.json", config)
     if distributed.is_distributed():
-        holder = [str(out)]
-        torch.distributed.broadcast_object_list(holder, src=0)
-        out = Path(holder[0])
-    return out
+        torch.distributed.barrier()
 
 
 def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwrite: bool = False) -> Run:
@@ -300,8 +311,10 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
         tensorboard_writer(None)  # fails now, before anything is written, when tensorboard is absent
     started = time.perf_counter()
     with distributed.process_group():
-        out = _run_directory(run, resume=resume, overwrite=overwrite)
-        trainer = Trainer(run, out, resume=resume)
+        out = _out_path(run)
+        trainer = Trainer(run, out)  # data and model are built before anything is written
+        _prepare_directory(run, out, resume=resume, overwrite=overwrite)
+        trainer.start(resume=resume)
         trainer.fit()
         summary = trainer.finish()
         if distributed.rank() == 0:
