@@ -128,10 +128,10 @@ class Evaluator:
         info = self.info
         if info.kind == "points":
             choice = "raw"
-        elif tuple(info.shape) == (1, 28, 28):
-            choice = "digits"
         elif info.name in names:
             choice = info.name
+        elif tuple(info.shape) == (1, 28, 28):
+            choice = "digits"
         else:
             choice = "inception"
         if choice not in names:

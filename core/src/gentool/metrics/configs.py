@@ -9,8 +9,8 @@ from pydantic import Field
 from gentool.config import ComponentConfig
 
 FEATURES_HELP = (
-    'feature network (see `gentool list features`); "auto": digits for 28x28 grey images, the raw coordinates for '
-    "points, a network named after the dataset when one is registered, else inception"
+    'feature network (see `gentool list features`); "auto": the raw coordinates for points, else a network named '
+    "after the dataset when one is registered, else digits for 28x28 grey images, else inception"
 )
 
 

@@ -23,7 +23,8 @@ def _conv(c_in: int, c_out: int, k: int) -> list[nn.Module]:
 
 
 class DigitsClassifier(nn.Module):
-    """Images (N, 1, 28, 28) in [0, 1] -> {"features": (N, 128), "logits": (N, 10)}."""
+    """Images (N, 1, 28, 28) in [0, 1] -> {"features": (N, 128), "logits": (N, 10)}; larger grey images (padded
+    digits) are centre-cropped to 28x28."""
 
     feature_dim = 128
 
@@ -35,8 +36,10 @@ class DigitsClassifier(nn.Module):
         self.head = nn.Linear(self.feature_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        if x.shape[1:] != (1, 28, 28):
+        if x.dim() != 4 or x.shape[1] != 1 or min(x.shape[2:]) < 28:
             raise GentoolError(f"The digits network takes 1x28x28 images, got {tuple(x.shape[1:])}.")
+        top, left = (x.shape[2] - 28) // 2, (x.shape[3] - 28) // 2
+        x = x[:, :, top : top + 28, left : left + 28]
         features = self.penultimate(self.body((x.clamp(0, 1) - MEAN) / STD))
         return {"features": features, "logits": self.head(self.dropout(features))}
 

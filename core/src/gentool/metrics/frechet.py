@@ -49,15 +49,20 @@ def _symmetric_sqrt(sigma: torch.Tensor) -> torch.Tensor:
     return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
 
-def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
-    """tr sqrtm(S1 S2) for symmetric positive semi-definite S1 and S2 (float64)."""
-    for a, b in ((sigma1, sigma2), (sigma2, sigma1)):
+def _factor(sigma1: torch.Tensor, sigma2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(F, other) with F Fᵀ equal to one covariance: a Cholesky factor of a non-singular one, else the symmetric
+    square root of sigma1."""
+    for a, other in ((sigma1, sigma2), (sigma2, sigma1)):
         factor, info = torch.linalg.cholesky_ex(a)
         if int(info) == 0:
-            break
-    else:  # both singular: the symmetric square root takes the place of the Cholesky factor
-        factor, b = _symmetric_sqrt(sigma1), sigma2
-    inner = factor.T @ b @ factor
+            return factor, other
+    return _symmetric_sqrt(sigma1), sigma2
+
+
+def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
+    """tr sqrtm(S1 S2) for symmetric positive semi-definite S1 and S2 (float64)."""
+    factor, other = _factor(sigma1, sigma2)
+    inner = factor.T @ other @ factor
     inner = (inner + inner.T) / 2
     return float(torch.linalg.eigvalsh(inner).clamp(min=0).sqrt().sum())
 

@@ -18,8 +18,9 @@ def polynomial_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x @ y.T / x.shape[1] + 1) ** 3
 
 
-def mmd2_unbiased(kxx: torch.Tensor, kyy: torch.Tensor, kxy: torch.Tensor) -> float:
-    """The unbiased MMD² estimate from the kernel matrices of m real and m generated items (diagonals left out)."""
+def mmd2_unbiased(kxx: Any, kyy: Any, kxy: Any) -> float:
+    """The unbiased MMD² estimate from the kernel matrices (torch or numpy) of m real and m generated items:
+    the means of k(x, x') and k(y, y') over distinct pairs, less twice the mean of k(x, y) over all pairs."""
     m = kxx.shape[0]
     same = (kxx.sum() - kxx.diagonal().sum() + kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
     return float(same - 2 * kxy.sum() / (m * m))
@@ -36,16 +37,15 @@ def kernel_inception_distance(
         raise GentoolError(f"KID needs at least 2 items in each set, got {len(x)} and {len(y)}.")
     rng = np.random.default_rng(seed)
     full = max(len(x), len(y)) <= PRECOMPUTE_LIMIT
-    if full:
-        kxx, kyy, kxy = polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)
+    if full:  # subsets then only pick rows and columns (in numpy, quicker than torch for this gather)
+        kxx, kyy, kxy = (polynomial_kernel(a, b).numpy() for a, b in ((x, x), (y, y), (x, y)))
     values = []
     for _ in range(subsets):
-        i = torch.from_numpy(rng.choice(len(x), m, replace=False))
-        j = torch.from_numpy(rng.choice(len(y), m, replace=False))
+        i, j = rng.choice(len(x), m, replace=False), rng.choice(len(y), m, replace=False)
         if full:
-            values.append(mmd2_unbiased(kxx[i][:, i], kyy[j][:, j], kxy[i][:, j]))
+            values.append(mmd2_unbiased(kxx[np.ix_(i, i)], kyy[np.ix_(j, j)], kxy[np.ix_(i, j)]))
         else:
-            a, b = x[i], y[j]
+            a, b = x[torch.from_numpy(i)], y[torch.from_numpy(j)]
             values.append(mmd2_unbiased(polynomial_kernel(a, a), polynomial_kernel(b, b), polynomial_kernel(a, b)))
     return float(np.mean(values)), float(np.std(values)), m
 
