@@ -35,4 +35,4 @@ class ElboConfig(ComponentConfig):
 
     k: int = Field(1, ge=1, le=5000, description="importance samples per image; k > 1 also reports the IWAE bound")
     images: int = Field(1000, gt=0, description="test images to average over (the first ones of the split)")
-    batch_size: int = Field(100, gt=0, description="images per forward pass (each uses k decoder passes)")
+    batch_size: int = Field(500, gt=0, description="decoder passes at a time (batch_size // k images when k > 1)")

@@ -43,16 +43,22 @@ class VAE(nn.Module):
         """(mean, log-variance) of q(z|x), each (N, latent_dim)."""
         return self.encoder(x)
 
+    def to_images(self, out: Tensor) -> Tensor:
+        """Decoder output -> images in [0, 1]: a sigmoid of logits for "bce", else the output clamped."""
+        out = out.float()
+        return torch.sigmoid(out) if self.takes_logits else out.clamp(0.0, 1.0)
+
     def decode(self, z: Tensor) -> Tensor:
         """Images in [0, 1] (the mean of p(x|z)) for latents z (N, latent_dim)."""
-        return torch.sigmoid(self.decoder(z))
+        return self.to_images(self.decoder(z))
 
-    def reconstruction_loss(self, logits: Tensor, x: Tensor) -> Tensor:
-        """The named loss per image, on logits for "bce" (stable) and on sigmoid(logits) otherwise."""
-        logits = logits.float()
+    def reconstruction_loss(self, out: Tensor, x: Tensor) -> Tensor:
+        """The named loss per image: on logits for "bce" (stable), else on the unclamped output (a sigmoid output
+        layer saturates under squared or absolute errors)."""
+        out = out.float()
         if self.takes_logits:
-            return self.likelihood(logits, x, logits=True)
-        return self.likelihood(torch.sigmoid(logits), x)
+            return self.likelihood(out, x, logits=True)
+        return self.likelihood(out, x)
 
     def log_likelihood(self, z: Tensor, x: Tensor) -> Tensor:
         """log p(x|z) per image in nats."""

@@ -38,7 +38,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(N, latent_dim) -> (N, C, H, W) pixel logits (apply a sigmoid for images in [0, 1])."""
+    """(N, latent_dim) -> (N, C, H, W) outputs: pixel logits for a Bernoulli likelihood, else pixel means."""
 
     def __init__(self, shape: tuple[int, int, int], latent_dim: int, width: int, hidden: int) -> None:
         super().__init__()
