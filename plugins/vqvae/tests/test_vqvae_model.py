@@ -1,0 +1,119 @@
+"""The vqvae model: shapes for gray and colour images, the two stages, the prior, saving and reloading."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gentool.errors import GentoolError
+from gentool.protocols import Batch, DataInfo
+from gentool.registry import registry
+from gentool.testing import check_images, check_model_trains, check_registered
+from gentool.trainer.context import StepContext
+
+SMALL = {"width": 16, "code_dim": 4, "res_blocks": 1, "prior": {"width": 16, "layers": 1, "heads": 2}}
+
+
+def make_vqvae(shape=(1, 28, 28), classes=10, **options):
+    component = registry().get("model", "vqvae")
+    config = component.parse({**SMALL, **options}, "model")
+    return component.load()(config, DataInfo("image", shape, classes, 100))
+
+
+def context(model, stage: str) -> StepContext:
+    return StepContext(device=torch.device("cpu"), stage=stage, optimizers=model.optimizers(stage),
+                       autocast_dtype=None, clip_norm=None)
+
+
+@pytest.mark.parametrize("quantizer", ["vq", "vq-ema", "fsq"])
+@pytest.mark.parametrize(("shape", "grid"), [((1, 28, 28), (7, 7)), ((3, 32, 32), (8, 8))])
+def test_shapes_for_each_quantizer(shape, grid, quantizer):
+    options = {"quantizer_options": {"levels": [5, 3]}} if quantizer == "fsq" else {}
+    model = make_vqvae(shape, quantizer=quantizer, **options).eval()
+    x = torch.rand(3, *shape)
+    indices = model.encode_indices(x)
+    assert indices.shape == (3, *grid) and indices.dtype == torch.int64
+    assert int(indices.max()) < model.quantizer.codebook_size
+    check_images(model.reconstruct(x), 3, shape)
+    with torch.no_grad():
+        check_images(model.sample(4, generator=torch.Generator().manual_seed(0)), 4, shape)
+
+
+def test_fsq_codebook_size_reaches_the_prior():
+    model = make_vqvae(quantizer="fsq", quantizer_options={"levels": [4, 3]})
+    assert model.quantizer.codebook_size == 12 and model.prior.head.out_features == 12
+
+
+def test_stages_and_what_each_trains():
+    model = make_vqvae(batch_size=8)
+    assert [(s.name, s.share) for s in model.stages()] == [("autoencoder", 0.6), ("prior", pytest.approx(0.4))]
+    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10
+    batch = Batch(x, y, torch.arange(8))
+    logs = model.train_step(batch, context(model, "autoencoder"))
+    assert {"recon", "usage", "perplexity"} <= set(logs)
+    # the prior stage leaves the encoder, decoder and codebook exactly as they were
+    before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("prior.")}
+    prior_before = [p.clone() for p in model.prior.parameters()]
+    logs = model.train_step(batch, context(model, "prior"))
+    assert {"prior_nll", "usage", "perplexity"} <= set(logs)
+    for k, v in model.state_dict().items():
+        if k in before:
+            torch.testing.assert_close(v, before[k], msg=k)
+    assert any(not torch.equal(a, b) for a, b in zip(prior_before, model.prior.parameters()))
+
+
+def test_conditional_prior_reads_the_label():
+    model = make_vqvae().eval()
+    assert model.conditional
+    codes = torch.zeros(2, 49, dtype=torch.long)
+    with torch.no_grad():
+        a = model.prior(codes, torch.tensor([0, 0]))
+        b = model.prior(codes, torch.tensor([0, 3]))
+    torch.testing.assert_close(a[0], b[0])
+    assert not torch.allclose(a[1], b[1])
+    assert not make_vqvae(classes=0).conditional
+    assert not make_vqvae(prior={"conditional": False}).conditional
+
+
+def test_cached_sampling_matches_the_full_forward_pass():
+    model = make_vqvae().eval()
+    labels = torch.tensor([1, 7])
+    codes = model.prior.sample(2, labels, torch.Generator().manual_seed(0))
+    # with a vanishing temperature each code is the argmax of the full (uncached) forward pass
+    greedy = model.prior.sample(2, labels, torch.Generator().manual_seed(0), temperature=1e-6)
+    with torch.no_grad():
+        logits = model.prior(greedy, labels)
+    assert torch.equal(logits.argmax(-1), greedy)
+    assert codes.shape == (2, 49)
+
+
+def test_prior_disabled_trains_the_autoencoder_alone_and_decodes_random_codes():
+    model = make_vqvae(prior={"enabled": False})
+    assert [s.name for s in model.stages()] == ["autoencoder"] and not hasattr(model, "prior")
+    assert not model.conditional and model.ema_modules == ()
+    with torch.no_grad():
+        check_images(model.eval().sample(3, generator=torch.Generator().manual_seed(0)), 3, (1, 28, 28))
+
+
+def test_bad_options_fail_before_any_work():
+    with pytest.raises(GentoolError, match="quantizer"):
+        make_vqvae(quantizer="vq-emma")
+    with pytest.raises(GentoolError, match="model.prior"):
+        make_vqvae(prior={"width": 10, "heads": 4})
+    with pytest.raises(GentoolError, match="model.quantizer_options"):
+        make_vqvae(quantizer_options={"codebok_size": 64})
+
+
+def test_two_stage_run_samples_and_reloads_in_a_new_process(tmp_path):
+    check_registered("model", "vqvae")
+    for name in ("vq", "vq-ema", "fsq"):
+        check_registered("quantizer", name)
+    run = check_model_trains("vqvae", tmp_path, steps=6, options=SMALL)
+    stages = [line.split('"stage": "')[1].split('"')[0] for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    assert stages[0] == "autoencoder" and stages[-1] == "prior"
+    assert bool(run.model.quantizer.initialised)  # vq-ema's k-means ran, and its state was saved with the weights
+
+
+def test_trains_on_colour_images_with_fsq(tmp_path):
+    options = {**SMALL, "quantizer": "fsq", "quantizer_options": {"levels": [5, 5, 3]}}
+    check_model_trains("vqvae", tmp_path, dataset="shapes", steps=4, options=options, dataset_options={"count": 60})
