@@ -91,7 +91,7 @@ def test_inception_score_hand_computed():
     # confident and uniform over 4 classes: IS = 4; every sample the same class: IS = 1
     confident = torch.full((8, 4), -30.0)
     confident[torch.arange(8), torch.arange(8) % 4] = 30.0
-    assert inception_score(confident, splits=2)[0] == pytest.approx(4.0, rel=1e-6)
+    assert inception_score(confident, splits=2, seed=None)[0] == pytest.approx(4.0, rel=1e-6)
     assert inception_score(torch.zeros(8, 4), splits=1)[0] == pytest.approx(1.0)
     one_class = torch.full((8, 4), -30.0)
     one_class[:, 2] = 30.0
@@ -100,6 +100,14 @@ def test_inception_score_hand_computed():
     logits = torch.log(torch.tensor([[0.5, 0.5], [1.0, 1e-300]], dtype=torch.float64))
     kl = 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)) + 0.5 * math.log(1 / 0.75)
     assert inception_score(logits, splits=1)[0] == pytest.approx(math.exp(kl), rel=1e-9)
+
+
+def test_inception_score_shuffles_before_splitting():
+    # 20 confident items sorted by class, 10 classes: kept in order, each half holds 5 classes -> IS 5 exactly
+    logits = torch.full((20, 10), -30.0)
+    logits[torch.arange(20), torch.arange(20) // 2] = 30.0
+    assert inception_score(logits, splits=2, seed=None)[0] == pytest.approx(5.0, rel=1e-6)
+    assert inception_score(logits, splits=2, seed=0)[0] > 5.5
 
 
 def test_mse_and_psnr_hand_computed():

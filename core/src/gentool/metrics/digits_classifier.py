@@ -1,7 +1,8 @@
 """The `digits` feature network: a small CNN classifier of 28x28 grey digits, trained on the digits train split.
 
-Its 128-d penultimate layer gives the features of FID, KID and precision/recall; its logits give the inception
-score and the class metrics. `scripts/train_digits_classifier.py` trains it and writes the shipped weights.
+Its 128-d penultimate layer gives the features of FID, KID and precision/recall, scaled by a constant stored with
+the weights so that they have unit mean square per dimension on the train split (so the cubic KID kernel sees
+inner products near 1); its logits give the inception score and the class metrics. `scripts/train_digits_classifier.py` trains it and writes the shipped weights.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class DigitsClassifier(nn.Module):
         self.penultimate = nn.Sequential(nn.Linear(64 * 3 * 3, self.feature_dim), nn.ReLU())
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(self.feature_dim, num_classes)
+        self.register_buffer("feature_scale", torch.ones(()))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.dim() != 4 or x.shape[1] != 1 or min(x.shape[2:]) < 28:
@@ -41,7 +43,7 @@ class DigitsClassifier(nn.Module):
         top, left = (x.shape[2] - 28) // 2, (x.shape[3] - 28) // 2
         x = x[:, :, top : top + 28, left : left + 28]
         features = self.penultimate(self.body((x.clamp(0, 1) - MEAN) / STD))
-        return {"features": features, "logits": self.head(self.dropout(features))}
+        return {"features": features * self.feature_scale, "logits": self.head(self.dropout(features))}
 
 
 def load_digits_classifier(config: Any) -> DigitsClassifier:

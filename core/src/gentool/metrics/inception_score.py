@@ -11,9 +11,12 @@ from gentool.errors import NotApplicable
 from gentool.metrics.frechet import as_float64
 
 
-def inception_score(logits: Any, splits: int = 10) -> tuple[float, float]:
-    """(mean, std) over `splits` consecutive parts of exp(mean KL(p(y|x) || p(y))) from logits (N, K)."""
+def inception_score(logits: Any, splits: int = 10, seed: int | None = 0) -> tuple[float, float]:
+    """(mean, std) over `splits` parts of exp(mean KL(p(y|x) || p(y))) from logits (N, K). The items are shuffled
+    with `seed` first (None: kept in order), so that inputs ordered by class do not give each part one class."""
     log_p = torch.log_softmax(as_float64(logits), dim=1)
+    if seed is not None:
+        log_p = log_p[torch.from_numpy(np.random.default_rng(seed).permutation(len(log_p)))]
     scores = []
     for part in torch.tensor_split(log_p, splits):
         log_marginal = torch.logsumexp(part, dim=0) - np.log(len(part))
@@ -43,5 +46,6 @@ class InceptionScore:
         samples = evaluator.samples()
         if len(samples) < self.config.splits:
             raise NotApplicable(f"{len(samples)} samples cannot be cut into {self.config.splits} splits")
-        mean, std = inception_score(classifier_logits(evaluator, samples, self.config), self.config.splits)
+        logits = classifier_logits(evaluator, samples, self.config)
+        mean, std = inception_score(logits, self.config.splits, seed=evaluator.seed)
         return {"is": mean, "is_std": std}
