@@ -22,6 +22,16 @@ class CNNConfig(ModelConfig):
         "registered reconstruction loss",
     )
     loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the reconstruction loss")
+    init: Literal["projection", "random"] = Field(
+        "projection",
+        description="starting latents: a fixed random projection of each image's centred pixels, or uniform on the sphere",
+    )
+    latent_noise: float = Field(
+        0.0,
+        ge=0,
+        description="std of Gaussian noise added to the latents the generator decodes in training, in units of "
+        "1/sqrt(latent_dim) (the spread of a code's coordinates); 0 is plain GLO",
+    )
     optimizer: Literal["adam", "sgd"] = Field(
         "adam", description="optimizer of the generator's weights (the latents always take plain projected SGD steps)"
     )

@@ -12,7 +12,7 @@ def upsamplings(height: int, width: int) -> int:
     """How many 2x upsamplings grow a 3..7 pixel seed to (height, width); a GentoolError for other sizes."""
     for ups in range(1, 7):
         h, w = height / 2**ups, width / 2**ups
-        if h.is_integer() and w.is_integer() and 3 <= min(h, w) and max(h, w) <= 7:
+        if h.is_integer() and w.is_integer() and min(h, w) >= 3 and max(h, w) <= 7:
             return ups
     raise GentoolError(
         f"The cnn generator cannot produce {height}x{width} images: height and width must be a 3..7 pixel seed "

@@ -20,12 +20,12 @@ from gentool.registry import build
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.gaussian import fit_gaussian, sample_gaussian
 from gentool_cnn.generator import Generator
-from gentool_cnn.latents import random_latents, sphere_step
+from gentool_cnn.latents import pixel_projection, project_pixels, random_latents, sphere_step
 
 
 def _check_data(config: CNNConfig, info: DataInfo) -> None:
     if info.kind != "image" or len(info.shape) != 3:
-        raise GentoolError(f'The cnn model generates images (C, H, W); the dataset gives {info.kind} {info.shape}.')
+        raise GentoolError(f"The cnn model generates images (C, H, W); the dataset gives {info.kind} {info.shape}.")
     if info.train_size <= 0:
         raise GentoolError("The cnn model keeps one latent per training image, so it needs DataInfo.train_size > 0.")
     if config.conditional and not info.labelled:
@@ -60,6 +60,8 @@ class GLO(nn.Module):
         self.register_buffer("latent_mean", torch.zeros(dim))
         self.register_buffer("latent_chol", torch.eye(dim) / math.sqrt(dim))
         self.register_buffer("gaussian_fitted", torch.tensor(False))
+        if config.init == "projection":
+            self.register_buffer("projection", pixel_projection(self.pixels, dim), persistent=False)
 
     # -- training ----------------------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -79,9 +81,15 @@ class GLO(nn.Module):
         gradient of its own image's loss (the batch gradient times N), so `lr_latent` does not depend on batch size.
         """
         labels = batch.y if self.conditional else None
+        if self.config.init == "projection":
+            self._initialise_new(batch)
         z = self.latents[batch.index].clone().requires_grad_(True)
+        noisy = z
+        if self.config.latent_noise > 0:
+            noise = torch.randn(z.shape, device=z.device, dtype=z.dtype)
+            noisy = z + noise * (self.config.latent_noise / math.sqrt(z.shape[1]))
         with ctx.autocast():
-            x_hat = self.generator(z, labels)
+            x_hat = self.generator(noisy, labels)
         per_image = self.loss(x_hat.float(), batch.x.float()) / self.pixels
         loss = per_image.mean()
         scaler = getattr(ctx, "scalers", {}).get("generator")
@@ -98,6 +106,15 @@ class GLO(nn.Module):
                     self.labels[batch.index] = batch.y
                 self.gaussian_fitted.fill_(False)
         return {"loss": loss.detach()}
+
+    @torch.no_grad()
+    def _initialise_new(self, batch: Batch) -> None:
+        """Rows seen for the first time start at a random projection of their pixels (similar images, near codes)."""
+        new = ~self.trained[batch.index]
+        if bool(new.any()):
+            self.latents[batch.index[new]] = project_pixels(batch.x[new].float(), self.projection).to(
+                self.latents.dtype
+            )
 
     @torch.no_grad()
     def end_stage(self, stage: str, ctx: Any) -> None:

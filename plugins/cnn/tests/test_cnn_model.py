@@ -1,0 +1,118 @@
+"""The `cnn` (GLO) model through the real trainer: training, sampling, the fitted Gaussian, save and load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from gentool_cnn.config import CNNConfig
+from gentool_cnn.gaussian import JITTER
+from gentool_cnn.model import GLO
+from safetensors.torch import load_file
+
+import gentool
+from gentool.errors import GentoolError
+from gentool.protocols import DataInfo
+from gentool.registry import build
+from gentool.testing import check_images, check_model_trains, check_registered
+
+SMALL = {"width": 8, "latent_dim": 8, "batch_size": 16}
+
+
+def _train(tmp_path, name="run", steps=3, **options):
+    raw = {
+        "model": {"name": "cnn", **SMALL, **options},
+        "dataset": {"name": "digits"},
+        "steps": steps,
+        "out": str(tmp_path / name),
+        "trainer": {"log_every": 1, "sample_every": steps, "checkpoint_every": steps, "grid_size": 16},
+    }
+    return gentool.train(raw)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small run shared by the tests that only read it."""
+    return _train(tmp_path_factory.mktemp("cnn"))
+
+
+def test_registered_and_trains_samples_and_reloads(tmp_path):
+    check_registered("model", "cnn")
+    check_model_trains("cnn", tmp_path, steps=3, options={"width": 8, "latent_dim": 8})
+
+
+def test_gaussian_is_fitted_to_the_trained_latents_only(trained):
+    model = trained.model
+    rows = model.trained.numpy()
+    assert rows.sum() == 3 * 16, "three batches of 16 distinct images were trained"
+    codes = model.latents.numpy()[rows].astype(np.float64)
+    np.testing.assert_allclose(np.linalg.norm(codes, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(model.latent_mean.numpy(), codes.mean(axis=0), atol=1e-6)
+    cov = (model.latent_chol @ model.latent_chol.T).double().numpy()
+    np.testing.assert_allclose(cov, np.cov(codes, rowvar=False) + JITTER * np.eye(8), atol=1e-6)
+    assert bool(model.gaussian_fitted)
+
+
+def test_save_and_load_in_a_new_process_keeps_latents_gaussian_and_samples(trained, tmp_path):
+    run = trained
+    model = run.model.eval()
+    out = tmp_path / "reloaded.safetensors"
+    code = (
+        "import gentool, torch\n"
+        "from safetensors.torch import save_file\n"
+        f"m = gentool.load({str(run.dir)!r})\n"
+        "with torch.no_grad():\n"
+        "    s = m.sample(6, generator=torch.Generator().manual_seed(5))\n"
+        "    r = m.reconstruct_index(torch.arange(10))\n"
+        "save_file({'latents': m.latents, 'mean': m.latent_mean, 'chol': m.latent_chol, 'trained': m.trained,\n"
+        f"           'samples': s, 'recon': r}}, {str(out)!r})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = load_file(str(out))
+    assert torch.equal(loaded["latents"], model.latents)
+    assert torch.equal(loaded["trained"], model.trained)
+    assert torch.equal(loaded["mean"], model.latent_mean)
+    assert torch.equal(loaded["chol"], model.latent_chol)
+    with torch.no_grad():
+        assert torch.allclose(loaded["samples"], model.sample(6, generator=torch.Generator().manual_seed(5)), atol=1e-6)
+        assert torch.allclose(loaded["recon"], model.reconstruct_index(torch.arange(10)), atol=1e-6)
+    check_images(loaded["samples"], 6, (1, 28, 28))
+
+
+def test_reconstruct_index_decodes_training_latents_and_there_is_no_encoder(trained):
+    model = trained.model.eval()
+    assert not hasattr(model, "reconstruct"), "GLO has no encoder, so it must not claim to reconstruct new images"
+    with torch.no_grad():
+        x = model.reconstruct_index(torch.tensor([0, 1, 2]))
+        same = model.generator(model.latents[:3])
+    check_images(x, 3, (1, 28, 28))
+    assert torch.equal(x, same)
+
+
+def test_conditional_model_takes_labels_and_remembers_each_rows_class(tmp_path):
+    assert GLO.conditional is False
+    model = _train(tmp_path, conditional=True).model.eval()
+    assert model.conditional is True
+    labels = torch.tensor([0, 3, 3, 9])
+    with torch.no_grad():
+        x = model.sample(4, labels=labels, generator=torch.Generator().manual_seed(0))
+        again = model.sample(4, labels=labels, generator=torch.Generator().manual_seed(0))
+        other = model.sample(4, labels=torch.tensor([1, 1, 1, 1]), generator=torch.Generator().manual_seed(0))
+    check_images(x, 4, (1, 28, 28))
+    assert torch.equal(x, again) and not torch.allclose(x, other), "the requested class changes the image"
+    train_labels = build("dataset", "digits").split("train").y
+    rows = model.trained
+    assert torch.equal(model.labels[rows], train_labels[rows])
+
+
+def test_unsupported_data_fails_with_a_clear_message():
+    with pytest.raises(GentoolError, match="labelled"):
+        GLO(CNNConfig(conditional=True), DataInfo("image", (1, 28, 28), num_classes=0, train_size=10))
+    with pytest.raises(GentoolError, match="images"):
+        GLO(CNNConfig(), DataInfo("points", (2,), train_size=10))
+    with pytest.raises(GentoolError, match="30x30"):
+        GLO(CNNConfig(), DataInfo("image", (3, 30, 30), train_size=10))
