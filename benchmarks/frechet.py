@@ -1,21 +1,23 @@
 """Speed and agreement of gentool's Fréchet distance against the two usual formulas, at D = 64, 512 and 2048.
 
-    python benchmarks/frechet.py [--dims 64 512 2048] [--repeats 3]
+    python benchmarks/frechet.py [--dims 64 512 2048] [--repeats 3] [--threads 2]
 
 Compared on the same statistics (means and covariances of 2·D correlated Gaussian features, float64):
 - gentool: `frechet_distance_stats` (Cholesky of S1, symmetric eigenvalues of Lᵀ S2 L);
 - eigvals: tr sqrtm(S1 S2) as the sum of square roots of torch.linalg.eigvals(S1 S2) (a general eigenproblem);
 - sqrtm:   the textbook formula with scipy.linalg.sqrtm(S1 S2), as pytorch-fid computes it.
-Times are the best of `--repeats` runs (one run at D >= 2048), in one process with 2 threads; run nothing beside it.
-Prints a table and writes benchmarks/results/frechet.json.
+Times are the best of `--repeats` runs (one run at D >= 2048), in one process with `--threads` threads (default 2);
+run nothing beside it. Prints a table and writes benchmarks/results/frechet[-threads<N>].json.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
+THREADS = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "2"
+    os.environ[_var] = THREADS  # before numpy and torch load their thread pools
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -69,8 +71,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", type=int, nargs="+", default=[64, 512, 2048])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rows = []
     header = (f"{'D':>5} {'gentool s':>10} {'eigvals s':>10} {'sqrtm s':>10} {'x eigvals':>10} {'x sqrtm':>8} "
               f"{'FID':>14} {'|diff| sqrtm':>13} {'|diff| eigvals':>15}")
@@ -88,10 +91,11 @@ def main() -> None:
         print(f"{d:>5} {t_ours:>10.4f} {t_eig:>10.4f} {t_sqrtm:>10.4f} {row['speedup_vs_eigvals']:>10.1f} "
               f"{row['speedup_vs_sqrtm']:>8.1f} {ours:>14.8f} {row['abs_diff_sqrtm']:>13.2e} "
               f"{row['abs_diff_eigvals']:>15.2e}", flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"threads": 2, "torch": torch.__version__, "scipy": scipy.__version__,
-                                   "rows": rows}, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    out = RESULTS if args.threads == 2 else RESULTS.with_name(f"frechet-threads{args.threads}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"threads": args.threads, "torch": torch.__version__, "scipy": scipy.__version__,
+                               "rows": rows}, indent=2) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
