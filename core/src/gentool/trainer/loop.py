@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from gentool import distributed
-from gentool.checkpoint import load_state, save_model, save_state
+from gentool.checkpoint import save_model
 from gentool.errors import GentoolError
 from gentool.images import save_curves, save_samples
 from gentool.protocols import DataInfo, Model
@@ -24,6 +24,7 @@ from gentool.trainer.device import pick_device, pick_precision
 from gentool.trainer.ema import WeightAverage
 from gentool.trainer.observe import first_non_finite, grid_labels, peak_memory_mb, tensorboard_writer
 from gentool.trainer.progress import Progress
+from gentool.trainer.resume import Position, restore_checkpoint, save_checkpoint
 from gentool.trainer.schedule import lr_factor, stage_budgets
 from gentool.versions import versions
 
@@ -41,14 +42,6 @@ class Run:
     dir: Path
     model: Any
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Position:
-    stage: int = 0
-    stage_step: int = 0
-    step: int = 0
-    stage_seconds: float = 0.0
 
 
 def _build_model(run: ResolvedRun, info: DataInfo) -> Any:
@@ -84,7 +77,7 @@ class Trainer:
         self.budgets = stage_budgets(self.stages, run.total_steps, run.minutes)
         names = tuple(getattr(self.model, "ema_modules", ()))
         self.ema = WeightAverage(self.model, names, run.model_config.ema_decay) if run.model_config.ema and names else None
-        self.position = _Position()
+        self.position = Position()
         self.optimizer_state: dict[str, Any] | None = None
         self.progress = Progress(enabled=self.rank == 0)
         self.board = None
@@ -102,33 +95,11 @@ class Trainer:
         return self.out / "checkpoints" / "last.safetensors"
 
     def _save_checkpoint(self, optimizers: dict[str, torch.optim.Optimizer], ctx: StepContext) -> None:
-        if self.rank != 0:
-            return
-        state = {
-            "model": self.model.state_dict(),
-            "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-            "scalers": {k: s.state_dict() for k, s in ctx.scalers.items()},
-            "ema": self.ema.state_dict() if self.ema else {},
-            "batches": self.batches.state_dict(),
-            "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
-        }
-        pos = self.position
-        meta = {"stage": pos.stage, "stage_step": pos.stage_step, "step": pos.step, "stage_seconds": pos.stage_seconds,
-                "train_seconds": self.train_seconds, "images_seen": self.images_seen}
-        save_state(self._checkpoint_path(), state, meta)
+        if self.rank == 0:
+            save_checkpoint(self, optimizers, ctx.scalers)
 
     def _restore(self) -> None:
-        state, meta = load_state(self._checkpoint_path())
-        self.model.load_state_dict(state["model"])
-        if self.ema:
-            self.ema.load_state_dict(state["ema"])
-        self.batches.load_state_dict(state["batches"])
-        torch.set_rng_state(state["rng"]["cpu"])
-        if torch.cuda.is_available() and state["rng"]["cuda"]:
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        self.position = _Position(meta["stage"], meta["stage_step"], meta["step"], meta["stage_seconds"])
-        self.train_seconds, self.images_seen = meta["train_seconds"], meta["images_seen"]
-        self.optimizer_state = {"optimizers": state["optimizers"], "scalers": state["scalers"]}
+        self.optimizer_state = restore_checkpoint(self)
         if self.rank == 0:
             rundir.truncate_metrics(self.out / "metrics.jsonl", self.position.step)
             save_curves(rundir.read_metrics(self.out / "metrics.jsonl"), self.out / "curves.png")
@@ -198,7 +169,7 @@ class Trainer:
             end_stage = getattr(self.model, "end_stage", None)
             if end_stage is not None:
                 end_stage(stage.name, ctx)
-            self.position = _Position(self.position.stage + 1, 0, self.position.step, 0.0)
+            self.position = Position(self.position.stage + 1, 0, self.position.step, 0.0)
             self._save_checkpoint({}, ctx)
 
     def _run_stage(self, stage, steps, seconds, optimizers, ctx, base_lrs) -> None:

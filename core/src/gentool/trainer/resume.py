@@ -1,0 +1,55 @@
+"""The trainer's checkpoint: everything needed to continue a run where it stopped, in one safetensors file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gentool.checkpoint import load_state, save_state
+
+
+@dataclass
+class Position:
+    """Where training stands: stage index, step within it, global step, seconds spent in the stage."""
+
+    stage: int = 0
+    stage_step: int = 0
+    step: int = 0
+    stage_seconds: float = 0.0
+
+
+def save_checkpoint(trainer: Any, optimizers: dict[str, torch.optim.Optimizer], scalers: dict[str, Any]) -> None:
+    """Write model, optimizers, grad scalers, EMA, data order, RNG and position to checkpoints/last.safetensors."""
+    state = {
+        "model": trainer.model.state_dict(),
+        "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+        "scalers": {k: s.state_dict() for k, s in scalers.items()},
+        "ema": trainer.ema.state_dict() if trainer.ema else {},
+        "batches": trainer.batches.state_dict(),
+        "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+    }
+    pos = trainer.position
+    meta = {"stage": pos.stage, "stage_step": pos.stage_step, "step": pos.step, "stage_seconds": pos.stage_seconds,
+            "train_seconds": trainer.train_seconds, "images_seen": trainer.images_seen}
+    save_state(trainer.out / "checkpoints" / "last.safetensors", state, meta)
+
+
+def restore_checkpoint(trainer: Any) -> dict[str, Any]:
+    """Load the checkpoint into the trainer; returns the optimizer and scaler states for the current stage.
+
+    Data order and RNG are rank 0's: other ranks of a resumed torchrun job keep their own fresh ones.
+    """
+    state, meta = load_state(trainer.out / "checkpoints" / "last.safetensors")
+    trainer.model.load_state_dict(state["model"])
+    if trainer.ema:
+        trainer.ema.load_state_dict(state["ema"])
+    if trainer.rank == 0:
+        trainer.batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["rng"]["cpu"])
+        if torch.cuda.is_available() and state["rng"]["cuda"]:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    trainer.position = Position(meta["stage"], meta["stage_step"], meta["step"], meta["stage_seconds"])
+    trainer.train_seconds, trainer.images_seen = meta["train_seconds"], meta["images_seen"]
+    return {"optimizers": state["optimizers"], "scalers": state["scalers"]}
