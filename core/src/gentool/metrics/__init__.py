@@ -32,6 +32,8 @@ FEATURES = (
      "CNN digit classifier shipped with core: 128-d penultimate features, 10 logits"),
     ("inception", "inception:load_inception", "InceptionConfig",
      "FID Inception-v3 (pt_inception-2015-12-05), 2048-d pool features; needs a local weights file"),
+    ("shapes", "shapes_classifier:load_shapes_classifier", "ShapesNetConfig",
+     "CNN shape classifier shipped with core (RGB, 6 classes): 128-d features of shape, colour and placement"),
     ("raw", "raw:RawFeatures", "RawConfig", "the inputs themselves, flattened (points data)"),
 )
 

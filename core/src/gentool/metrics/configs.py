@@ -83,6 +83,12 @@ class DigitsNetConfig(ComponentConfig):
     weights: str | None = Field(None, description="a .safetensors file to load instead of the shipped weights")
 
 
+class ShapesNetConfig(ComponentConfig):
+    """The shipped shapes classifier."""
+
+    weights: str | None = Field(None, description="a .safetensors file to load instead of the shipped weights")
+
+
 class InceptionConfig(ComponentConfig):
     """The FID Inception-v3 network; its weights are read from a local file only."""
 

@@ -36,18 +36,31 @@ def kernel_inception_distance(
     if m < 2:
         raise GentoolError(f"KID needs at least 2 items in each set, got {len(x)} and {len(y)}.")
     rng = np.random.default_rng(seed)
-    full = max(len(x), len(y)) <= PRECOMPUTE_LIMIT
-    if full:  # subsets then only pick rows and columns (in numpy, quicker than torch for this gather)
-        kxx, kyy, kxy = (polynomial_kernel(a, b).numpy() for a, b in ((x, x), (y, y), (x, y)))
-    values = []
-    for _ in range(subsets):
-        i, j = rng.choice(len(x), m, replace=False), rng.choice(len(y), m, replace=False)
-        if full:
-            values.append(mmd2_unbiased(kxx[np.ix_(i, i)], kyy[np.ix_(j, j)], kxy[np.ix_(i, j)]))
-        else:
+    picks = [(rng.choice(len(x), m, replace=False), rng.choice(len(y), m, replace=False)) for _ in range(subsets)]
+    if max(len(x), len(y)) <= PRECOMPUTE_LIMIT:
+        values = _subset_estimates(x, y, picks)
+    else:
+        values = []
+        for i, j in picks:
             a, b = x[torch.from_numpy(i)], y[torch.from_numpy(j)]
             values.append(mmd2_unbiased(polynomial_kernel(a, a), polynomial_kernel(b, b), polynomial_kernel(a, b)))
     return float(np.mean(values)), float(np.std(values)), m
+
+
+def _subset_estimates(x: torch.Tensor, y: torch.Tensor, picks: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
+    """mmd2_unbiased on every subset from the full kernel matrices: with 0/1 membership rows A (subsets, n), the
+    kernel sum over a subset's pairs is the diagonal of A K Aᵀ, so all subsets cost three matrix products."""
+    m = len(picks[0][0])
+    member_x = torch.zeros(len(picks), len(x), dtype=torch.float64)
+    member_y = torch.zeros(len(picks), len(y), dtype=torch.float64)
+    for s, (i, j) in enumerate(picks):
+        member_x[s, torch.from_numpy(i)] = 1
+        member_y[s, torch.from_numpy(j)] = 1
+    kxx, kyy, kxy = polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)
+    xx = ((member_x @ kxx) * member_x).sum(1) - member_x @ kxx.diagonal()
+    yy = ((member_y @ kyy) * member_y).sum(1) - member_y @ kyy.diagonal()
+    xy = ((member_x @ kxy) * member_y).sum(1)
+    return ((xx + yy) / (m * (m - 1)) - 2 * xy / (m * m)).tolist()
 
 
 class KID:
