@@ -112,14 +112,10 @@ def plugins(
 
 
 def _print_metrics(metrics: dict) -> None:
-    if not metrics:
-        return
-    table = Table("metric", "key", "value", title="evaluation")
-    for name, values in metrics.items():
-        for key, value in values.items():
-            shown = f"{value:.6g}" if isinstance(value, float) else str(value)
-            table.add_row(name, key, shown)
-    out.print(table)
+    if metrics:
+        from gentool.evaluate import results_table
+
+        out.print(results_table(metrics))
 
 
 @app.command()

@@ -16,6 +16,9 @@ def find(registry: Registry, name: str, kind: str | None) -> Component:
     matches = [c for c in registry.of_kind(kind) if c.name == name]
     if not matches:
         raise unknown_choice("component", name, {c.name for c in registry.of_kind(kind)})
+    if len(matches) > 1 and kind is None:
+        primary = [c for c in matches if c.kind != "features"]  # a dataset and its feature network share names
+        matches = primary if len(primary) == 1 else matches
     if len(matches) > 1:
         kinds = ", ".join(c.kind for c in matches)
         raise GentoolError(f'"{name}" names components of several kinds ({kinds}); pass --kind KIND.')
