@@ -54,11 +54,11 @@ class PriorConfig(ComponentConfig):
 
     enabled: bool = Field(True, description="train a prior; when false, sample() decodes uniformly random codes")
     conditional: bool = Field(True, description="condition on the class label when the dataset has labels")
-    width: int = Field(128, gt=0, description="transformer width (embedding size)")
+    width: int = Field(64, gt=0, description="transformer width (embedding size)")
     layers: int = Field(3, gt=0, description="transformer blocks")
     heads: int = Field(4, gt=0, description="attention heads (must divide width)")
     dropout: float = Field(0.1, ge=0, lt=1, description="dropout in attention and feed-forward layers")
-    lr: float = Field(1e-3, gt=0, description="AdamW learning rate of the prior")
+    lr: float = Field(2e-3, gt=0, description="AdamW learning rate of the prior")
     temperature: float = Field(1.0, gt=0, description="sampling temperature of the code distribution")
 
     @model_validator(mode="after")
@@ -71,7 +71,7 @@ class PriorConfig(ComponentConfig):
 class VQVAEConfig(ModelConfig):
     """A VQ-VAE; the defaults train both stages on `digits` in about 5 minutes on 2 CPU cores."""
 
-    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(3500, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(64, gt=0, description="training batch size")
     quantizer: str = Field("vq-ema", description='quantizer by name: "vq", "vq-ema" or "fsq" (any registered one)')
     quantizer_options: dict[str, Any] = Field(default_factory=dict, description="options of the quantizer")
@@ -82,6 +82,6 @@ class VQVAEConfig(ModelConfig):
     loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the reconstruction loss")
     lr: float = Field(1e-3, gt=0, description="Adam learning rate of the autoencoder")
     autoencoder_share: float = Field(
-        0.6, gt=0, lt=1, description="fraction of the budget for the autoencoder stage; the prior gets the rest"
+        0.43, gt=0, lt=1, description="fraction of the budget for the autoencoder stage; the prior gets the rest"
     )
     prior: PriorConfig = Field(default_factory=PriorConfig, description="the autoregressive prior")
