@@ -1,0 +1,121 @@
+"""Class-conditional DCGAN networks sized from the image shape; both work in the critic's pixel range [-1, 1].
+
+G: z -> seed -> transposed convolutions, with conditional BatchNorm (a gain and bias per class) after each layer.
+D: strided convolutions with LeakyReLU(0.2); the label enters by projection (Miyato & Koyama 2018) or as one-hot
+input planes (concatenation).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
+
+from gentool.errors import GentoolError
+
+
+def resolutions(height: int, width: int) -> int:
+    """How many 2x steps link a 3..7 pixel seed to (height, width), e.g. 28 -> 2 (7 px), 32 -> 3 (4 px), 64 -> 4."""
+    for steps in range(1, 8):
+        h, w = height / 2**steps, width / 2**steps
+        if h.is_integer() and w.is_integer() and 3 <= min(h, w) and max(h, w) <= 7:
+            return steps
+    raise GentoolError(
+        f"DCGAN cannot be sized for {height}x{width} images: height and width must be a 3..7 pixel seed doubled "
+        "one or more times (e.g. 28, 32, 48, 64, 128)."
+    )
+
+
+def init_weights(module: nn.Module) -> None:
+    """DCGAN's initialisation: convolution and linear weights ~ N(0, 0.02), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """`forward(x, labels)`: BatchNorm without its own affine, then a per-class gain (init 1) and bias (init 0)."""
+
+    def __init__(self, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Embedding(num_classes, channels)
+        self.bias = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) * self.gain(labels)[:, :, None, None] + self.bias(labels)[:, :, None, None]
+
+
+class Generator(nn.Module):
+    """`forward(z (N, latent_dim), labels (N,)) -> images (N, C, H, W)` in [-1, 1].
+
+    Linear -> (width * 2^(k-1), H/2^k, W/2^k) seed; then k transposed convolutions (4x4, stride 2) halving the
+    channels; conditional BatchNorm and ReLU after the seed and every hidden layer; tanh at the end.
+    """
+
+    def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int) -> None:
+        super().__init__()
+        channels, height, wide = shape
+        k = resolutions(height, wide)
+        self.seed_shape = (width * 2 ** (k - 1), height // 2**k, wide // 2**k)
+        self.project = nn.Linear(latent_dim, self.seed_shape[0] * self.seed_shape[1] * self.seed_shape[2], bias=False)
+        self.ups = nn.ModuleList()
+        self.norms = nn.ModuleList([ConditionalBatchNorm2d(self.seed_shape[0], num_classes)])
+        c = self.seed_shape[0]
+        for _ in range(k - 1):
+            self.ups.append(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False))
+            self.norms.append(ConditionalBatchNorm2d(c // 2, num_classes))
+            c //= 2
+        self.out = nn.ConvTranspose2d(c, channels, 4, 2, 1)
+        init_weights(self)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(len(z), *self.seed_shape)
+        h = torch.relu(self.norms[0](h, labels))
+        for up, norm in zip(self.ups, self.norms[1:]):
+            h = torch.relu(norm(up(h), labels))
+        return torch.tanh(self.out(h))
+
+
+class Discriminator(nn.Module):
+    """`forward(x (N, C, H, W) in [-1, 1], labels (N,)) -> logits (N,)`.
+
+    features(x): k strided 4x4 convolutions (width, 2 width, ...) with LeakyReLU(0.2), flattened to phi (N, F).
+    "projection": logit = w . phi + <embed(y), phi>; "concat": one-hot label planes join the input channels and
+    logit = w . phi. No BatchNorm, so every loss (the gradient penalty included) applies as is.
+    """
+
+    def __init__(
+        self, shape: tuple[int, ...], num_classes: int, width: int, conditioning: str, spectral_norm: bool = False
+    ) -> None:
+        super().__init__()
+        channels, height, wide = shape
+        k = resolutions(height, wide)
+        norm = with_spectral_norm if spectral_norm else (lambda layer: layer)
+        self.num_classes, self.conditioning = num_classes, conditioning
+        layers: list[nn.Module] = []
+        c_in, c_out = channels + (num_classes if conditioning == "concat" else 0), width
+        for _ in range(k):
+            layers += [norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+            c_in, c_out = c_out, c_out * 2
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        size = c_in * (height // 2**k) * (wide // 2**k)
+        self.head = norm(nn.Linear(size, 1))
+        self.embed = norm(nn.Embedding(num_classes, size)) if conditioning == "projection" else None
+        init_weights(self)
+        if self.embed is not None:
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.conditioning == "concat":
+            planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+        phi = self.features(x)
+        logit = self.head(phi).squeeze(1)
+        if self.embed is not None:
+            logit = logit + (self.embed(labels) * phi).sum(dim=1)
+        return logit

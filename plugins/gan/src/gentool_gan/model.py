@@ -1,0 +1,102 @@
+"""The `gan` model: a generator and a discriminator trained in alternation with a named adversarial loss."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gentool.errors import GentoolError
+from gentool.protocols import Batch, DataInfo, Stage
+from gentool.registry import build
+from gentool_gan.config import GANConfig
+from gentool_gan.dcgan import Discriminator, Generator
+from gentool_gan.mlp import PointDiscriminator, PointGenerator
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Within the block `module`'s parameters collect no gradients (gradients still flow through it to its input)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+class GAN(nn.Module):
+    """DCGAN (Radford et al. 2016) on images, an MLP pair on points; the loss is any registered adversarial loss.
+
+    Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes,
+    then one generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
+    """
+
+    conditional = False
+    ema_modules = ("generator",)
+
+    def __init__(self, config: GANConfig, info: DataInfo) -> None:
+        super().__init__()
+        self.config, self.info = config, info
+        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
+        if getattr(self.loss, "role", None) != "adversarial":
+            raise GentoolError(
+                f'model.loss "{config.loss}" is not an adversarial loss; use "nonsaturating", "hinge", "lsgan" or '
+                '"wasserstein-gp".'
+            )
+        if info.kind == "points":
+            self.generator: nn.Module = PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
+            self.discriminator: nn.Module = PointDiscriminator(info.shape[0], config.mlp_width, config.spectral_norm)
+        elif len(info.shape) == 3:
+            self.generator = Generator(info.shape, config.latent_dim, config.width)
+            self.discriminator = Discriminator(info.shape, config.width, config.spectral_norm, config.discriminator_norm == "batch")
+        else:
+            raise GentoolError(f"The gan model needs images (C, H, W) or points (D,); this dataset holds {info.shape}.")
+
+    # -- between the public range and the networks' -----------------------------------------------------------
+    def to_critic(self, x: Tensor) -> Tensor:
+        """Images in [0, 1] to the networks' [-1, 1]; points unchanged."""
+        return x if self.info.kind == "points" else x * 2.0 - 1.0
+
+    def from_generator(self, x: Tensor) -> Tensor:
+        """The generator's [-1, 1] output to images in [0, 1]; points unchanged."""
+        return x.float() if self.info.kind == "points" else ((x.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+
+    # -- the trainer's protocol -------------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        return [Stage("adversarial")]
+
+    def optimizers(self, stage: str) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        betas = (c.beta1, c.beta2)
+        return {
+            "disc": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_discriminator, betas=betas),
+            "gen": torch.optim.Adam(self.generator.parameters(), lr=c.lr_generator, betas=betas),
+        }
+
+    def train_step(self, batch: Batch, ctx: Any) -> dict[str, Any]:
+        real = self.to_critic(batch.x)
+        n, latent = len(real), self.config.latent_dim
+        for i in range(self.config.n_critic):
+            last = i == self.config.n_critic - 1
+            z = torch.randn(n, latent, device=real.device)
+            with torch.set_grad_enabled(last), ctx.autocast():  # the last fakes also feed the generator's update
+                fake = self.generator(z)
+            with ctx.autocast():
+                d_loss = self.loss.discriminator(self.discriminator, real, fake)
+            ctx.step("disc", d_loss)
+        with frozen(self.discriminator), ctx.autocast():
+            fake_logits = self.discriminator(fake)
+        g_loss = self.loss.generator(fake_logits)
+        ctx.step("gen", g_loss)
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
+
+    def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """n images in [0, 1] (or points) from z ~ N(0, I), the noise drawn on the CPU from `generator`."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
+        return self.from_generator(self.generator(z))
