@@ -12,9 +12,9 @@ from gentool.config import ModelConfig
 class CNNConfig(ModelConfig):
     """GLO: a deconvolutional generator and one learned latent per training image, fitted by regression alone."""
 
-    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
-    batch_size: int = Field(64, gt=0, description="training batch size")
-    latent_dim: int = Field(32, gt=0, description="size of each image's latent code (on the unit sphere)")
+    steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    batch_size: int = Field(32, gt=0, description="training batch size")
+    latent_dim: int = Field(16, gt=0, description="size of each image's latent code (on the unit sphere)")
     width: int = Field(32, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
     loss: str = Field(
         "laplacian",
@@ -26,18 +26,12 @@ class CNNConfig(ModelConfig):
         "projection",
         description="starting latents: a fixed random projection of each image's centred pixels, or uniform on the sphere",
     )
-    latent_noise: float = Field(
-        0.0,
-        ge=0,
-        description="std of Gaussian noise added to the latents the generator decodes in training, in units of "
-        "1/sqrt(latent_dim) (the spread of a code's coordinates); 0 is plain GLO",
-    )
     optimizer: Literal["adam", "sgd"] = Field(
         "adam", description="optimizer of the generator's weights (the latents always take plain projected SGD steps)"
     )
     lr_generator: float = Field(1e-3, gt=0, description="learning rate of the generator's weights")
     lr_latent: float = Field(
-        10.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
+        2.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
     )
     conditional: bool = Field(
         False, description="concatenate a learned class embedding to the latent, so samples can be drawn per class"

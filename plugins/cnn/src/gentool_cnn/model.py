@@ -72,7 +72,7 @@ class GLO(nn.Module):
         params = self.generator.parameters()
         if self.config.optimizer == "sgd":
             return {"generator": torch.optim.SGD(params, lr=self.config.lr_generator)}
-        return {"generator": torch.optim.Adam(params, lr=self.config.lr_generator, betas=(0.5, 0.999))}
+        return {"generator": torch.optim.Adam(params, lr=self.config.lr_generator, betas=(0.9, 0.999))}
 
     def train_step(self, batch: Batch, ctx: Any) -> dict[str, Any]:
         """Reconstruct the batch from its latents; step the generator, then move those latents on the sphere.
@@ -84,12 +84,8 @@ class GLO(nn.Module):
         if self.config.init == "projection":
             self._initialise_new(batch)
         z = self.latents[batch.index].clone().requires_grad_(True)
-        noisy = z
-        if self.config.latent_noise > 0:
-            noise = torch.randn(z.shape, device=z.device, dtype=z.dtype)
-            noisy = z + noise * (self.config.latent_noise / math.sqrt(z.shape[1]))
         with ctx.autocast():
-            x_hat = self.generator(noisy, labels)
+            x_hat = self.generator(z, labels)
         per_image = self.loss(x_hat.float(), batch.x.float()) / self.pixels
         loss = per_image.mean()
         scaler = getattr(ctx, "scalers", {}).get("generator")
