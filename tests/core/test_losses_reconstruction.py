@@ -41,10 +41,10 @@ def test_bce_is_the_bernoulli_negative_log_likelihood():
 def test_bce_accepts_logits():
     logits = torch.tensor([[2.0, -1.0, 0.0, 30.0]])
     target = torch.tensor([[1.0, 0.0, 0.3, 0.0]])
-    l, t = logits.numpy().astype(np.float64), target.numpy().astype(np.float64)
-    # -[t log s(l) + (1 - t) log(1 - s(l))] = log(1 + e^l) - t l; the last entry is far past what probabilities
+    lg, t = logits.numpy().astype(np.float64), target.numpy().astype(np.float64)
+    # -[t log s(lg) + (1 - t) log(1 - s(lg))] = log(1 + e^lg) - t lg; the last entry is far past what probabilities
     # can express in float32 (about 30 nats), logits keep it exact
-    by_hand = (np.logaddexp(0.0, l) - t * l).sum()
+    by_hand = (np.logaddexp(0.0, lg) - t * lg).sum()
     assert BinaryCrossEntropy(None)(logits, target, logits=True).item() == pytest.approx(by_hand, rel=1e-5)
 
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from gentool_vae import bounds
 from scipy import stats
 
 from gentool.errors import GentoolError
 from gentool.protocols import DataInfo
 from gentool.registry import registry
 from gentool.testing import check_images, check_model_trains, check_registered
-from gentool_vae import bounds
 
 
 def make_vae(shape=(1, 28, 28), **options):
@@ -86,8 +86,10 @@ def test_importance_weighting_tightens_the_bound_towards_log_px():
     analytic = -0.5 * math.log(2 * math.pi) - 0.5 * ((X - mean) ** 2 + var) - 0.5 * (mean**2 + var - 1 - log_var)
     elbo = torch.stack([bounds.elbo(X, posterior, gaussian_log_likelihood, g) for _ in range(4000)]).mean(0)
     np.testing.assert_allclose(elbo.numpy(), analytic.numpy()[:, 0], atol=0.06)
-    iw = {k: torch.stack([bounds.iw_bound(X, posterior, gaussian_log_likelihood, k, g) for _ in range(200)]).mean(0)
-          for k in (1, 10, 1000)}
+    iw = {
+        k: torch.stack([bounds.iw_bound(X, posterior, gaussian_log_likelihood, k, g) for _ in range(200)]).mean(0)
+        for k in (1, 10, 1000)
+    }
     np.testing.assert_allclose(iw[1].numpy(), analytic.numpy()[:, 0], atol=0.25)
     assert bool((iw[1] < iw[10]).all()) and bool((iw[10] < iw[1000] + 1e-3).all())
     assert bool((iw[1000].numpy() <= LOG_PX + 0.01).all())
@@ -125,8 +127,9 @@ def test_registered_trains_and_reloads_in_a_new_process(tmp_path):
 
 
 def test_trains_on_colour_images(tmp_path):
-    check_model_trains("vae", tmp_path, dataset="shapes", steps=3, options={"width": 8, "hidden": 32},
-                       dataset_options={"count": 60})
+    check_model_trains(
+        "vae", tmp_path, dataset="shapes", steps=3, options={"width": 8, "hidden": 32}, dataset_options={"count": 60}
+    )
 
 
 def test_elbo_metric_reports_both_bounds(tmp_path):

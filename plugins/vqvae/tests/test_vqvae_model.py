@@ -21,8 +21,9 @@ def make_vqvae(shape=(1, 28, 28), classes=10, **options):
 
 
 def context(model, stage: str) -> StepContext:
-    return StepContext(device=torch.device("cpu"), stage=stage, optimizers=model.optimizers(stage),
-                       autocast_dtype=None, clip_norm=None)
+    return StepContext(
+        device=torch.device("cpu"), stage=stage, optimizers=model.optimizers(stage), autocast_dtype=None, clip_norm=None
+    )
 
 
 @pytest.mark.parametrize("quantizer", ["vq", "vq-ema", "fsq"])
@@ -109,7 +110,9 @@ def test_two_stage_run_samples_and_reloads_in_a_new_process(tmp_path):
     for name in ("vq", "vq-ema", "fsq"):
         check_registered("quantizer", name)
     run = check_model_trains("vqvae", tmp_path, steps=6, options=SMALL)
-    stages = [line.split('"stage": "')[1].split('"')[0] for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    stages = [
+        line.split('"stage": "')[1].split('"')[0] for line in (run.dir / "metrics.jsonl").read_text().splitlines()
+    ]
     assert stages[0] == "autoencoder" and stages[-1] == "prior"
     assert bool(run.model.quantizer.initialised)  # vq-ema's k-means ran, and its state was saved with the weights
 

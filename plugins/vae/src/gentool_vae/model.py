@@ -28,7 +28,9 @@ class VAE(nn.Module):
     def __init__(self, config: VAEConfig, info: DataInfo) -> None:
         super().__init__()
         if info.kind != "image" or len(info.shape) != 3:
-            raise GentoolError(f"The vae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}.")
+            raise GentoolError(
+                f"The vae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}."
+            )
         self.config, self.info = config, info
         self.likelihood = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
         if getattr(self.likelihood, "role", None) != "reconstruction":

@@ -26,7 +26,9 @@ class VQEMAConfig(ComponentConfig):
         0.95, gt=0, lt=1, description="decay of the moving averages of code counts and sums (the paper: 0.99, slower)"
     )
     epsilon: float = Field(1e-5, gt=0, description="Laplace smoothing of the code counts")
-    kmeans_iters: int = Field(10, ge=0, description="k-means iterations that initialise the codebook on the first batch")
+    kmeans_iters: int = Field(
+        10, ge=0, description="k-means iterations that initialise the codebook on the first batch"
+    )
     dead_threshold: float = Field(
         1.0, ge=0, description="restart a code when its average count per batch falls below this (0: never)"
     )
@@ -35,7 +37,9 @@ class VQEMAConfig(ComponentConfig):
 class FSQConfig(ComponentConfig):
     """Finite scalar quantization: each of len(levels) channels is bounded and rounded to one of its levels."""
 
-    levels: list[int] = Field([8, 5, 5, 5], min_length=1, description="levels per channel; codebook_size = prod(levels)")
+    levels: list[int] = Field(
+        [8, 5, 5, 5], min_length=1, description="levels per channel; codebook_size = prod(levels)"
+    )
 
     @field_validator("levels")
     @classmethod

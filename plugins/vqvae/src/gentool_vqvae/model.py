@@ -32,7 +32,9 @@ class VQVAE(nn.Module):
     def __init__(self, config: VQVAEConfig, info: DataInfo) -> None:
         super().__init__()
         if info.kind != "image" or len(info.shape) != 3:
-            raise GentoolError(f"The vqvae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}.")
+            raise GentoolError(
+                f"The vqvae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}."
+            )
         self.config, self.info = config, info
         channels, height, width = info.shape
         steps = halvings(height, width)
@@ -40,7 +42,11 @@ class VQVAE(nn.Module):
         self.encoder = Encoder(channels, steps, config.width, config.code_dim, config.res_blocks)
         self.decoder = Decoder(channels, steps, config.width, config.code_dim, config.res_blocks)
         self.quantizer = build(
-            "quantizer", config.quantizer, config.quantizer_options, prefix="model.quantizer_options", dim=config.code_dim
+            "quantizer",
+            config.quantizer,
+            config.quantizer_options,
+            prefix="model.quantizer_options",
+            dim=config.code_dim,
         )
         self.likelihood = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
         if getattr(self.likelihood, "role", None) != "reconstruction":
@@ -108,7 +114,9 @@ class VQVAE(nn.Module):
     def optimizers(self, stage: str) -> dict[str, torch.optim.Optimizer]:
         if stage == "prior":
             cfg = self.config.prior
-            return {"prior": torch.optim.AdamW(self.prior.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.01)}
+            return {
+                "prior": torch.optim.AdamW(self.prior.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.01)
+            }
         params = [*self.encoder.parameters(), *self.decoder.parameters(), *self.quantizer.parameters()]
         return {"autoencoder": torch.optim.Adam(params, lr=self.config.lr)}
 

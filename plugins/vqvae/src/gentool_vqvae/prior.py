@@ -23,11 +23,15 @@ class Block(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
-        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width), nn.Dropout(dropout)
+        )
 
     def forward(self, x: Tensor, cache: dict[str, Tensor] | None = None) -> Tensor:
         n, t, w = x.shape
-        q, k, v = (p.view(n, t, self.heads, w // self.heads).transpose(1, 2) for p in self.qkv(self.norm1(x)).split(w, 2))
+        q, k, v = (
+            p.view(n, t, self.heads, w // self.heads).transpose(1, 2) for p in self.qkv(self.norm1(x)).split(w, 2)
+        )
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
