@@ -14,7 +14,7 @@ class CNNConfig(ModelConfig):
 
     steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(32, gt=0, description="training batch size")
-    latent_dim: int = Field(16, gt=0, description="size of each image's latent code (on the unit sphere)")
+    latent_dim: int = Field(12, gt=0, description="size of each image's latent code (on the unit sphere)")
     width: int = Field(32, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
     loss: str = Field(
         "laplacian",
@@ -26,10 +26,7 @@ class CNNConfig(ModelConfig):
         "projection",
         description="starting latents: a fixed random projection of each image's centred pixels, or uniform on the sphere",
     )
-    optimizer: Literal["adam", "sgd"] = Field(
-        "adam", description="optimizer of the generator's weights (the latents always take plain projected SGD steps)"
-    )
-    lr_generator: float = Field(1e-3, gt=0, description="learning rate of the generator's weights")
+    lr_generator: float = Field(1e-3, gt=0, description="Adam learning rate of the generator's weights")
     lr_latent: float = Field(
         2.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
     )

@@ -68,11 +68,8 @@ class GLO(nn.Module):
         return [Stage("fit")]
 
     def optimizers(self, stage: str) -> dict[str, torch.optim.Optimizer]:
-        """The generator's optimizer; the latents are updated by hand in `train_step` (projected SGD)."""
-        params = self.generator.parameters()
-        if self.config.optimizer == "sgd":
-            return {"generator": torch.optim.SGD(params, lr=self.config.lr_generator)}
-        return {"generator": torch.optim.Adam(params, lr=self.config.lr_generator, betas=(0.9, 0.999))}
+        """The generator's Adam; the latents are updated by hand in `train_step` (projected SGD)."""
+        return {"generator": torch.optim.Adam(self.generator.parameters(), lr=self.config.lr_generator)}
 
     def train_step(self, batch: Batch, ctx: Any) -> dict[str, Any]:
         """Reconstruct the batch from its latents; step the generator, then move those latents on the sphere.
