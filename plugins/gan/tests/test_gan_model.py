@@ -27,7 +27,7 @@ def one_thread():
 
 
 def _run(tmp_path, name, model, dataset=None, steps=2):
-    raw = {"model": {"name": "gan", "batch_size": 8, "width": 8, **model}, "dataset": dataset or {"name": "digits"},
+    raw = {"model": {"name": "gan", "batch_size": 8, "width": 8, "mlp_width": 16, **model}, "dataset": dataset or {"name": "digits"},
            "steps": steps, "out": str(tmp_path / name), "trainer": FAST}
     return train(raw)
 
@@ -39,12 +39,33 @@ def test_registered_with_its_protocol():
 
 @pytest.mark.parametrize("shape, seed", [((1, 28, 28), 7), ((3, 32, 32), 4), ((3, 64, 64), 4), ((1, 48, 48), 6)])
 def test_networks_are_sized_from_the_image_shape(shape, seed):
-    model = GAN(GANConfig(width=8, latent_dim=16), DataInfo("image", shape, name="test")).eval()
-    x = model.sample(3, generator=torch.Generator().manual_seed(0))
+    model = GAN(GANConfig(width=8, latent_dim=16, pack=1), DataInfo("image", shape, name="test")).eval()
+    with torch.no_grad():
+        x = model.sample(3, generator=torch.Generator().manual_seed(0))
     check_images(x, 3, shape)
-    logits = model.discriminator(model.to_critic(x))
-    assert logits.shape == (3,)
+    assert model.critic(model.to_critic(x)).shape == (3,)
     assert model.generator.seed_shape[1:] == (seed, seed)  # a 3..7 pixel seed, doubled to the full size
+
+
+def test_packing_judges_consecutive_samples_side_by_side():
+    model = GAN(GANConfig(width=8, pack=2), DataInfo("image", (1, 28, 28))).eval()
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    logits = model.critic(x)
+    assert logits.shape == (2,)  # the fifth sample is left out
+    pairs = torch.stack([torch.cat([x[0], x[1]]), torch.cat([x[2], x[3]])])  # channels of a pair side by side
+    assert torch.allclose(logits, model.discriminator(pairs))
+    points = GAN(GANConfig(mlp_width=8, pack=4), DataInfo("points", (2,)))
+    assert points.critic(torch.rand(8, 2)).shape == (2,)
+
+
+def test_discriminator_batch_norm_follows_the_loss():
+    def has_batch_norm(**options):
+        model = GAN(GANConfig(width=8, **options), DataInfo("image", (1, 28, 28)))
+        return any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
+
+    assert has_batch_norm() and has_batch_norm(loss="hinge")
+    assert not has_batch_norm(loss="wasserstein-gp") and not has_batch_norm(spectral_norm=True)
+    assert has_batch_norm(loss="wasserstein-gp", discriminator_norm="batch") and not has_batch_norm(discriminator_norm="none")
 
 
 def test_unsizable_images_are_refused_with_a_reason():
@@ -104,11 +125,19 @@ def test_samples_repeat_with_the_same_generator():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_learns_the_ring_of_gaussians(tmp_path):
-    run = _run(tmp_path, "ring", {"batch_size": 64, "mlp_width": 64, "ema": False, "lr_generator": 1e-3,
-                                  "lr_discriminator": 1e-3}, {"name": "gaussians", "count": 2000}, steps=300)
-    with torch.no_grad():
-        points = run.model.eval().sample(500, generator=torch.Generator().manual_seed(0)).cpu()
-    radius = points.norm(dim=1)
-    # the untrained generator puts its points near the origin; after training they lie near the ring of radius 2
-    assert float((radius - 2.0).abs().median()) < 0.5
+def test_points_move_onto_the_ring_of_gaussians(tmp_path):
+    from gentool.registry import build
+
+    centres = build("dataset", "gaussians", {}).mode_centers()
+
+    def median_distance_to_a_mode(model):
+        with torch.no_grad():
+            points = model.eval().sample(500, generator=torch.Generator().manual_seed(0)).cpu()
+        return float(torch.cdist(points, centres).min(dim=1).values.median())
+
+    untrained = GAN(GANConfig(mlp_width=64), DataInfo("points", (2,)))
+    run = _run(tmp_path, "ring", {"mlp_width": 64, "ema": False, "batch_size": 32}, {"name": "gaussians", "count": 2000},
+               steps=2000)
+    # the untrained generator puts its points near the origin, about 2 from every mode of the radius-2 ring
+    assert median_distance_to_a_mode(untrained) > 1.5
+    assert median_distance_to_a_mode(run.model) < 0.5 * median_distance_to_a_mode(untrained)

@@ -50,10 +50,15 @@ class GAN(nn.Module):
             )
         if info.kind == "points":
             self.generator: nn.Module = PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
-            self.discriminator: nn.Module = PointDiscriminator(info.shape[0], config.mlp_width, config.spectral_norm)
+            self.discriminator: nn.Module = PointDiscriminator(
+                info.shape[0] * config.pack, config.mlp_width, config.spectral_norm
+            )
         elif len(info.shape) == 3:
             self.generator = Generator(info.shape, config.latent_dim, config.width)
-            self.discriminator = Discriminator(info.shape, config.width, config.spectral_norm, config.discriminator_norm == "batch")
+            packed = (info.shape[0] * config.pack, *info.shape[1:])
+            self.discriminator = Discriminator(
+                packed, config.width, config.spectral_norm, config.uses_batch_norm()
+            )
         else:
             raise GentoolError(f"The gan model needs images (C, H, W) or points (D,); this dataset holds {info.shape}.")
 
@@ -65,6 +70,15 @@ class GAN(nn.Module):
     def from_generator(self, x: Tensor) -> Tensor:
         """The generator's [-1, 1] output to images in [0, 1]; points unchanged."""
         return x.float() if self.info.kind == "points" else ((x.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+
+    def critic(self, x: Tensor) -> Tensor:
+        """Logits (N // pack,): PacGAN (Lin et al. 2018) judges each run of `pack` consecutive items as one input
+        with their channels side by side (a batch's last N % pack items are left out)."""
+        m = self.config.pack
+        if m > 1:
+            n = len(x) - len(x) % m
+            x = x[:n].reshape(n // m, m * x.shape[1], *x.shape[2:])
+        return self.discriminator(x)
 
     # -- the trainer's protocol -------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -87,10 +101,10 @@ class GAN(nn.Module):
             with torch.set_grad_enabled(last), ctx.autocast():  # the last fakes also feed the generator's update
                 fake = self.generator(z)
             with ctx.autocast():
-                d_loss = self.loss.discriminator(self.discriminator, real, fake)
+                d_loss = self.loss.discriminator(self.critic, real, fake)
             ctx.step("disc", d_loss)
         with frozen(self.discriminator), ctx.autocast():
-            fake_logits = self.discriminator(fake)
+            fake_logits = self.critic(fake)
         g_loss = self.loss.generator(fake_logits)
         ctx.step("gen", g_loss)
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
