@@ -61,7 +61,10 @@ class CGAN(nn.Module):
             )
         k = info.num_classes
         self.generator = Generator(info.shape, config.latent_dim, k, config.width)
-        self.discriminator = Discriminator(info.shape, k, config.width, config.conditioning, config.spectral_norm)
+        self.discriminator = Discriminator(
+            info.shape, k, config.width, config.conditioning, config.spectral_norm,
+            config.uses_batch_norm(),
+        )
 
     # -- the trainer's protocol -------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:

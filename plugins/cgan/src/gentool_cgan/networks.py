@@ -53,8 +53,9 @@ class ConditionalBatchNorm2d(nn.Module):
 class Generator(nn.Module):
     """`forward(z (N, latent_dim), labels (N,)) -> images (N, C, H, W)` in [-1, 1].
 
-    Linear -> (width * 2^(k-1), H/2^k, W/2^k) seed; then k transposed convolutions (4x4, stride 2) halving the
-    channels; conditional BatchNorm and ReLU after the seed and every hidden layer; tanh at the end.
+    Linear -> (width * 2^(k-1), H/2^k, W/2^k) seed; then k transposed convolutions (4x4, stride 2) doubling the
+    size and halving the channels down to `width`; conditional BatchNorm and ReLU after the seed and after each of
+    them; a 3x3 convolution at full size to C channels and tanh.
     """
 
     def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int) -> None:
@@ -70,7 +71,9 @@ class Generator(nn.Module):
             self.ups.append(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False))
             self.norms.append(ConditionalBatchNorm2d(c // 2, num_classes))
             c //= 2
-        self.out = nn.ConvTranspose2d(c, channels, 4, 2, 1)
+        self.ups.append(nn.ConvTranspose2d(c, c, 4, 2, 1, bias=False))
+        self.norms.append(ConditionalBatchNorm2d(c, num_classes))
+        self.out = nn.Conv2d(c, channels, 3, 1, 1)
         init_weights(self)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -86,11 +89,12 @@ class Discriminator(nn.Module):
 
     features(x): k strided 4x4 convolutions (width, 2 width, ...) with LeakyReLU(0.2), flattened to phi (N, F).
     "projection": logit = w . phi + <embed(y), phi>; "concat": one-hot label planes join the input channels and
-    logit = w . phi. No BatchNorm, so every loss (the gradient penalty included) applies as is.
+    logit = w . phi. `batch_norm` adds BatchNorm after every convolution but the first (DCGAN's D).
     """
 
     def __init__(
-        self, shape: tuple[int, ...], num_classes: int, width: int, conditioning: str, spectral_norm: bool = False
+        self, shape: tuple[int, ...], num_classes: int, width: int, conditioning: str, spectral_norm: bool = False,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         channels, height, wide = shape
@@ -99,8 +103,11 @@ class Discriminator(nn.Module):
         self.num_classes, self.conditioning = num_classes, conditioning
         layers: list[nn.Module] = []
         c_in, c_out = channels + (num_classes if conditioning == "concat" else 0), width
-        for _ in range(k):
-            layers += [norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+        for i in range(k):
+            layers.append(norm(nn.Conv2d(c_in, c_out, 4, 2, 1)))
+            if batch_norm and i > 0:
+                layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.LeakyReLU(0.2))
             c_in, c_out = c_out, c_out * 2
         self.features = nn.Sequential(*layers, nn.Flatten())
         size = c_in * (height // 2**k) * (wide // 2**k)
