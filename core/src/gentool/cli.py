@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gentool.errors import GentoolError
+from gentool.scaffold.cli import new_app  # `gentool new`: templates only, no torch
 
 app = typer.Typer(
     name="gentool",
@@ -202,6 +203,9 @@ def evaluate_run(
     from gentool.sampling import evaluate_run_dir
 
     _print_metrics(evaluate_run_dir(run_dir, metric, set_ or [], device))
+
+
+app.add_typer(new_app, name="new")
 
 
 def _register_plugin_commands() -> None:
