@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,3 +38,17 @@ def test_references_cover_every_command_and_component():
         assert f'<a id="{component.kind}-{component.name}"></a>' in config
     assert "tiny" not in {c.name for c in gen.collect_components()}  # a test fixture, installed or not
     assert "| `trainer.clip_norm` | `float \\| None` | `none` |" in config
+
+
+GUIDE = ("index.md", "tutorial.md", "plugins.md", "distributed.md", "architecture.md", "cli.md", "configuration.md")
+
+
+def test_guide_links_point_at_files_that_exist():
+    broken = []
+    for name in GUIDE:
+        page = ROOT / "docs" / name
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            path = target.split("#")[0]
+            if path and not target.startswith(("http://", "https://")) and not (page.parent / path).exists():
+                broken.append(f"{name}: {target}")
+    assert not broken, broken
