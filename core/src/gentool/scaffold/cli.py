@@ -41,7 +41,9 @@ def new_plugin(
         "      cd " + escape(str(target)) + " && python -m pytest"
     )
     held = _installed_clash(name, kind)
-    if held:
+    if held == names.dist:
+        console.print(f"Note: {held} is already installed here; installing this package replaces it.")
+    elif held:
         console.print(
             f'Note: a {kind} called "{name}" is already installed from {held}; with both installed the name is '
             "ambiguous and gentool refuses it. Rename one of them."
