@@ -17,11 +17,10 @@ import difflib
 import importlib
 import json
 import sys
+import tomllib
 import typing
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_DOC = ROOT / "docs" / "cli.md"
@@ -43,20 +42,6 @@ KIND_WHERE = {
     "loss": "the options dict of the model that builds it, e.g. `--set model.loss_options.KEY=VALUE`",
     "quantizer": "the options dict of the model that builds it, e.g. `--set model.quantizer_options.KEY=VALUE`",
     "features": "`--set metric.features_options.KEY=VALUE` for metrics that take a `features` network",
-}
-# RunConfig's own keys carry no descriptions in core/src/gentool/config.py; these say what resolve.py does with them.
-RUN_KEYS = {
-    "model": "the model section: `name` plus the model's options (see Models below)",
-    "dataset": "the dataset section: `name` (default `digits`) plus the dataset's options",
-    "metrics": "metrics computed at the end of the run, by name (`--metric`, repeatable)",
-    "metric": "metric options: `metric.NAME.KEY` for one metric, `metric.KEY` for every selected metric having KEY",
-    "trainer": "how the trainer runs any model (see the trainer section)",
-    "eval": "how metrics are computed (see the eval section)",
-    "seed": "random seed of weights, data order and sampling noise",
-    "device": "auto (CUDA, then MPS, then CPU), cpu, cuda or mps",
-    "out": "the run directory (default `runs/<model>-<YYYYmmdd-HHMMSS>`)",
-    "steps": "training budget in optimizer steps over all stages; default: the model's `steps` option",
-    "minutes": "wall-clock training budget instead of steps",
 }
 
 
@@ -195,7 +180,7 @@ def render_cli() -> str:
 
 
 # -- docs/configuration.md -------------------------------------------------------------------------------------------
-def field_rows(model: type, prefix: str = "", fallback: dict[str, str] | None = None) -> list[list[str]]:
+def field_rows(model: type, prefix: str = "") -> list[list[str]]:
     """One row per option of a pydantic model (nested models flattened as `a.b`): key, type, default, description."""
     from pydantic import BaseModel
 
@@ -206,7 +191,7 @@ def field_rows(model: type, prefix: str = "", fallback: dict[str, str] | None = 
             rows += field_rows(annotation, f"{prefix}{key}.")
             continue
         default = "required" if field.is_required() else code(value_text(field.get_default(call_default_factory=True)))
-        description = field.description or (fallback or {}).get(key, "")
+        description = field.description or ""
         rows.append([code(prefix + key), code(type_text(annotation)), default, cell(description)])
     return rows
 
@@ -300,7 +285,7 @@ def render_configuration(root: Path = ROOT) -> str:
     lines = _intro()
     lines += ["## The run", "", cell(RunConfig.__doc__ or ""), ""]
     top = {k: f for k, f in RunConfig.model_fields.items() if k not in ("trainer", "eval")}
-    rows = [row for row in field_rows(RunConfig, fallback=RUN_KEYS) if row[0].strip("`") in top]
+    rows = [row for row in field_rows(RunConfig) if row[0].strip("`") in top]
     lines += table(header, rows)
     for section, model in (("trainer", TrainerConfig), ("eval", EvalConfig)):
         lines += ["", f"### [{section}]", "", cell(model.__doc__ or ""), ""]

@@ -11,7 +11,7 @@ for plugin in plugins/*/; do
   [ -f "$plugin/pyproject.toml" ] && packages+=(-e "./$plugin")
 done
 if [ "${1:-}" = "--dev" ]; then
-  packages+=(-e ./tests/fixtures/gentool-tiny pytest scipy nox ruff)
+  packages+=(-e ./tests/fixtures/gentool-tiny pytest scipy nox ruff hatchling)
 fi
 .venv/bin/python -c "import torch" 2>/dev/null || packages=(torch==2.13.0 "${packages[@]}")
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "${packages[@]}"

@@ -8,10 +8,10 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from support import run_gentool
 
 from gentool.scaffold import KINDS, names_for

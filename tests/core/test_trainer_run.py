@@ -151,3 +151,18 @@ def test_two_process_torchrun(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["steps"] == 6
     assert [r["step"] for r in _records(out)] == [2, 4, 6]  # rank 0 alone logs
+
+
+def test_torchrun_ranks_agree_on_the_end_of_a_time_budget(tmp_path):
+    # each rank times its own steps; without agreement one rank would stop first and leave the other waiting forever
+    out = tmp_path / "ddp-minutes"
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29518",
+         "-m", "gentool", "run", "--model", "tiny", "--minutes", "0.05", "--device", "cpu", "--out", str(out),
+         "--set", "trainer.sample_every=100000", "--set", "trainer.checkpoint_every=100000"],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["steps"] > 0
+    assert 2.5 < summary["train_seconds"] < 60

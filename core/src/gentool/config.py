@@ -10,10 +10,10 @@ Component options are validated by the component's own pydantic model, so a typo
 from __future__ import annotations
 
 import copy
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomllib
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from gentool.errors import GentoolError, did_you_mean
@@ -75,17 +75,29 @@ class EvalConfig(ComponentConfig):
 class RunConfig(ComponentConfig):
     """The top-level keys of a run; `model`, `dataset` and `metric` sections are validated by their components."""
 
-    model: dict[str, Any]
-    dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
-    metrics: list[str] = Field(default_factory=list)
-    metric: dict[str, Any] = Field(default_factory=dict)
-    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
-    seed: int = 0
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    out: str | None = None
-    steps: int | None = Field(None, gt=0)
-    minutes: float | None = Field(None, gt=0)
+    model: dict[str, Any] = Field(description="the model section: `name` plus the model's options (see Models below)")
+    dataset: dict[str, Any] = Field(
+        default_factory=lambda: {"name": "digits"},
+        description="the dataset section: `name` (default `digits`) plus the dataset's options",
+    )
+    metrics: list[str] = Field(
+        default_factory=list, description="metrics computed at the end of the run, by name (`--metric`, repeatable)"
+    )
+    metric: dict[str, Any] = Field(
+        default_factory=dict,
+        description="metric options: `metric.NAME.KEY` for one metric, `metric.KEY` for every selected metric having KEY",
+    )
+    trainer: TrainerConfig = Field(
+        default_factory=TrainerConfig, description="how the trainer runs any model (see the trainer section)"
+    )
+    eval: EvalConfig = Field(default_factory=EvalConfig, description="how metrics are computed (see the eval section)")
+    seed: int = Field(0, description="random seed of weights, data order and sampling noise")
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda or mps")
+    out: str | None = Field(None, description="the run directory (default `runs/<model>-<YYYYmmdd-HHMMSS>`)")
+    steps: int | None = Field(
+        None, gt=0, description="training budget in optimizer steps over all stages; default: the model's `steps` option"
+    )
+    minutes: float | None = Field(None, gt=0, description="wall-clock training budget instead of steps")
 
 
 def _format_errors(error: ValidationError, prefix: str, fields: list[str]) -> str:

@@ -41,6 +41,15 @@ def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def all_reduce_max(value: float, device: torch.device | str = "cpu") -> float:
+    """The largest of the ranks' `value`s (so that every rank takes the same decision from it)."""
+    if not is_distributed():
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return float(tensor.item())
+
+
 def all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate along dim 0 the tensors every rank holds (sizes may differ between ranks)."""
     if not is_distributed():
@@ -57,12 +66,14 @@ def all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def process_group() -> Iterator[None]:
-    """Join the torchrun process group for the block (gloo on the CPU, nccl on CUDA); nothing when not launched so."""
+def process_group(device: str = "auto") -> Iterator[None]:
+    """Join the torchrun process group for the block (nccl when the run uses CUDA, gloo otherwise); nothing when not
+    launched so. `device` is the run's device choice (auto, cpu, cuda, mps)."""
     if not launched_by_torchrun() or is_distributed():
         yield
         return
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    on_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    backend = "nccl" if on_cuda else "gloo"
     dist.init_process_group(backend=backend)
     try:
         yield

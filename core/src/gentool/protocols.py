@@ -86,8 +86,9 @@ class QuantizerOutput:
 
     `quantized`: same shape as z, with a straight-through (or equivalent) gradient to z;
     `indices`: (N, H, W) int64 code indices (FSQ: the implicit code index);
-    `loss`: scalar auxiliary loss to add to the reconstruction loss (0 for EMA/FSQ codebooks);
-    `metrics`: scalars to log, e.g. {"usage": fraction of codes used in the batch, "perplexity": ...}.
+    `loss`: scalar auxiliary loss to add to the reconstruction loss (codebook + commitment terms; only the
+    commitment term for EMA codebooks; 0 for FSQ);
+    `metrics`: floats or 0-dim tensors to log, e.g. {"usage": fraction of codes used in the batch, "perplexity": ...}.
     """
 
     quantized: torch.Tensor

@@ -45,7 +45,7 @@ def write_samples(run_dir: Path, n: int, labels: list[int] | None, seed: int, ou
         np.savez(buffer, **arrays)
         write_atomically(out, buffer.getvalue())
     else:
-        nrow = len(set(labels)) if labels and len(set(labels)) > 1 else None
+        nrow = len(labels) if labels and 1 < len(labels) <= n else None  # each row repeats the --labels sequence
         save_samples(images, out, nrow=nrow)
     return out
 

@@ -116,3 +116,23 @@ def test_trains_on_32x32_rgb_with_concat_and_every_loss(tmp_path):
         records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         assert [r["step"] for r in records] == [1, 2]
         assert all(np.isfinite(r[k]) for r in records for k in ("d_loss", "g_loss"))
+
+
+def test_the_training_grid_shows_one_row_per_class(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "grid"
+    train({"model": {"name": "cgan", "batch_size": 8, "width": 8}, "dataset": {"name": "digits"}, "steps": 1,
+           "out": str(out), "trainer": {"log_every": 1, "sample_every": 1000, "checkpoint_every": 1000, "grid_size": 30}})
+    grid = np.asarray(Image.open(out / "samples" / "step_000001.png").convert("L"), dtype=np.float32)
+    assert grid.shape == (10 * 30 + 2, 3 * 30 + 2)  # 10 rows (classes) of 3 digits, 28 px with 2 px borders
+
+
+def test_sample_command_repeats_the_labels_on_every_row(tmp_path):
+    from PIL import Image
+    from support import run_gentool
+
+    run = check_model_trains("cgan", tmp_path, dataset="digits", steps=1, options={"width": 8})
+    result = run_gentool("sample", str(run.dir), "-n", "12", "--labels", "3,7,1", "--out", str(tmp_path / "s.png"))
+    assert result.code == 0, result.text
+    assert Image.open(tmp_path / "s.png").size == (3 * 30 + 2, 4 * 30 + 2)  # 4 rows of the 3 requested labels

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 import torch
-from gentool_cnn.gaussian import fit_gaussian
 
 import gentool
+from gentool_cnn.gaussian import fit_gaussian
 
 SCRIPT = """
 import sys, torch, gentool

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from gentool_cnn.gaussian import JITTER, fit_gaussian, sample_gaussian
 
 

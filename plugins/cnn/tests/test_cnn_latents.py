@@ -6,12 +6,12 @@ import copy
 
 import numpy as np
 import torch
-from gentool_cnn.config import CNNConfig
-from gentool_cnn.latents import pixel_projection, project_pixels, sphere_step
-from gentool_cnn.model import GLO
 
 from gentool.protocols import Batch, DataInfo
 from gentool.trainer.context import StepContext
+from gentool_cnn.config import CNNConfig
+from gentool_cnn.latents import pixel_projection, project_pixels, sphere_step
+from gentool_cnn.model import GLO
 
 INFO = DataInfo("image", (1, 28, 28), num_classes=10, train_size=40)
 

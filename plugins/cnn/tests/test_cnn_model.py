@@ -8,9 +8,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from gentool_cnn.config import CNNConfig
-from gentool_cnn.gaussian import JITTER
-from gentool_cnn.model import GLO
 from safetensors.torch import load_file
 
 import gentool
@@ -18,6 +15,9 @@ from gentool.errors import GentoolError
 from gentool.protocols import DataInfo
 from gentool.registry import build
 from gentool.testing import check_images, check_model_trains, check_registered
+from gentool_cnn.config import CNNConfig
+from gentool_cnn.gaussian import JITTER
+from gentool_cnn.model import GLO
 
 SMALL = {"width": 8, "latent_dim": 8, "batch_size": 16}
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 import torch
-from gentool_vae import bounds
 from scipy import stats
 
 from gentool.errors import GentoolError
 from gentool.protocols import DataInfo
 from gentool.registry import registry
 from gentool.testing import check_images, check_model_trains, check_registered
+from gentool_vae import bounds
 
 
 def make_vae(shape=(1, 28, 28), **options):

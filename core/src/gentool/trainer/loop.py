@@ -127,7 +127,8 @@ class Trainer:
         if self.rank != 0:
             return
         images = self.samples(self.run.trainer.grid_size)
-        nrow = self.info.num_classes if grid_labels(self.model, self.info, 1) is not None else None
+        labels = grid_labels(self.model, self.info, self.run.trainer.grid_size)
+        nrow = len(labels) // self.info.num_classes if labels is not None else None  # one row per class
         reference = None
         if images.dim() == 2:
             split = self.dataset.split("test")
@@ -204,6 +205,8 @@ class Trainer:
             elapsed = time.perf_counter() - started
             pos.step, pos.stage_step = pos.step + 1, pos.stage_step + 1
             pos.stage_seconds += elapsed
+            if steps is None and self.world > 1:  # ranks must agree on the last step of a time budget
+                pos.stage_seconds = distributed.all_reduce_max(pos.stage_seconds, self.device)
             self.train_seconds += elapsed
             self.images_seen += len(batch.x) * self.world
             if pos.stage_step % cfg.log_every == 0 or pos.stage_step == steps:
@@ -281,7 +284,7 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
     if run.trainer.tensorboard:
         tensorboard_writer(None)  # fails now, before anything is written, when tensorboard is absent
     started = time.perf_counter()
-    with distributed.process_group():
+    with distributed.process_group(run.device):
         out = _out_path(run)
         trainer = Trainer(run, out)  # data and model are built before anything is written
         _prepare_directory(run, out, resume=resume, overwrite=overwrite)

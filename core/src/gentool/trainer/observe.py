@@ -12,7 +12,7 @@ from gentool.protocols import DataInfo
 
 
 def grid_labels(model: Any, info: DataInfo, n: int) -> torch.Tensor | None:
-    """One row per class for conditional models, else None."""
+    """Labels for a grid of about n conditional samples, class by class (n // classes each, at least one), else None."""
     if not getattr(model, "conditional", False) or not info.labelled:
         return None
     per_row = max(1, n // info.num_classes)

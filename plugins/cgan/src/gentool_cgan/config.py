@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gentool.config import ModelConfig
+from gentool.config import ComponentName, ModelConfig
 
 
 class CGANConfig(ModelConfig):
@@ -37,7 +37,7 @@ class CGANConfig(ModelConfig):
         'except none with "wasserstein-gp" (its penalty needs per-sample gradients) or spectral_norm',
     )
     n_critic: int = Field(1, ge=1, description="discriminator updates per generator update (5 is usual for wasserstein-gp)")
-    loss: str = Field(
+    loss: ComponentName("loss") = Field(
         "nonsaturating",
         description='adversarial loss by name: "nonsaturating", "hinge", "lsgan", "wasserstein-gp", or any registered '
         "adversarial loss",

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gentool.config import ModelConfig
+from gentool.config import ComponentName, ModelConfig
 
 
 class CNNConfig(ModelConfig):
@@ -16,7 +16,7 @@ class CNNConfig(ModelConfig):
     batch_size: int = Field(32, gt=0, description="training batch size")
     latent_dim: int = Field(12, gt=0, description="size of each image's latent code (on the unit sphere)")
     width: int = Field(32, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
-    loss: str = Field(
+    loss: ComponentName("loss") = Field(
         "laplacian",
         description='reconstruction loss by name: "laplacian" (GLO\'s Lap1, the paper\'s best), "l1", "l2", or any '
         "registered reconstruction loss",

@@ -17,7 +17,7 @@ def resolutions(height: int, width: int) -> int:
     """How many 2x steps link a 3..7 pixel seed to (height, width), e.g. 28 -> 2 (7 px), 32 -> 3 (4 px), 64 -> 4."""
     for steps in range(1, 8):
         h, w = height / 2**steps, width / 2**steps
-        if h.is_integer() and w.is_integer() and 3 <= min(h, w) and max(h, w) <= 7:
+        if h.is_integer() and w.is_integer() and min(h, w) >= 3 and max(h, w) <= 7:
             return steps
     raise GentoolError(
         f"DCGAN cannot be sized for {height}x{width} images: height and width must be a 3..7 pixel seed doubled "

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gentool.config import ComponentConfig, ModelConfig
+from gentool.config import ComponentConfig, ComponentName, ModelConfig
 
 
 class VAEConfig(ModelConfig):
@@ -21,7 +21,7 @@ class VAEConfig(ModelConfig):
     kl_warmup: float = Field(
         0.1, ge=0, le=1, description="fraction of training over which the KL weight ramps linearly from 0 to beta"
     )
-    loss: str = Field(
+    loss: ComponentName("loss") = Field(
         "bce",
         description='reconstruction likelihood, a registered reconstruction loss: "bce" (Bernoulli), '
         '"mse" (Gaussian, variance 1/2) or "l1" (Laplace); others give an ELBO up to a constant',

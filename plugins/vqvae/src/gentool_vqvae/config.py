@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from gentool.config import ComponentConfig, ModelConfig
+from gentool.config import ComponentConfig, ComponentName, ModelConfig
 
 
 class VQConfig(ComponentConfig):
@@ -77,12 +77,12 @@ class VQVAEConfig(ModelConfig):
 
     steps: int = Field(3500, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(64, gt=0, description="training batch size")
-    quantizer: str = Field("vq-ema", description='quantizer by name: "vq", "vq-ema" or "fsq" (any registered one)')
+    quantizer: ComponentName("quantizer") = Field("vq-ema", description='quantizer by name: "vq", "vq-ema" or "fsq" (any registered one)')
     quantizer_options: dict[str, Any] = Field(default_factory=dict, description="options of the quantizer")
     code_dim: int = Field(16, gt=0, description="channels of the latent grid that the quantizer sees")
     width: int = Field(64, gt=0, description="channels of the encoder and decoder")
     res_blocks: int = Field(2, ge=0, description="residual blocks at the latent resolution, in encoder and decoder")
-    loss: str = Field("mse", description="reconstruction loss by name (averaged per pixel): mse, l1, bce, laplacian")
+    loss: ComponentName("loss") = Field("mse", description="reconstruction loss by name (averaged per pixel): mse, l1, bce, laplacian")
     loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the reconstruction loss")
     lr: float = Field(1e-3, gt=0, description="Adam learning rate of the autoencoder")
     autoencoder_share: float = Field(
