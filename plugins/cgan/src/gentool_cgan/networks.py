@@ -9,30 +9,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
-from gentool.errors import GentoolError
-
-
-def resolutions(height: int, width: int) -> int:
-    """How many 2x steps link a 3..7 pixel seed to (height, width), e.g. 28 -> 2 (7 px), 32 -> 3 (4 px), 64 -> 4."""
-    for steps in range(1, 8):
-        h, w = height / 2**steps, width / 2**steps
-        if h.is_integer() and w.is_integer() and min(h, w) >= 3 and max(h, w) <= 7:
-            return steps
-    raise GentoolError(
-        f"DCGAN cannot be sized for {height}x{width} images: height and width must be a 3..7 pixel seed doubled "
-        "one or more times (e.g. 28, 32, 48, 64, 128)."
-    )
-
-
-def init_weights(module: nn.Module) -> None:
-    """DCGAN's initialisation: convolution and linear weights ~ N(0, 0.02), biases 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -61,7 +39,7 @@ class Generator(nn.Module):
     def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int) -> None:
         super().__init__()
         channels, height, wide = shape
-        k = resolutions(height, wide)
+        k = doubling_steps(height, wide, "The cgan model")
         self.seed_shape = (width * 2 ** (k - 1), height // 2**k, wide // 2**k)
         self.project = nn.Linear(latent_dim, self.seed_shape[0] * self.seed_shape[1] * self.seed_shape[2], bias=False)
         self.ups = nn.ModuleList()
@@ -74,7 +52,7 @@ class Generator(nn.Module):
         self.ups.append(nn.ConvTranspose2d(c, c, 4, 2, 1, bias=False))
         self.norms.append(ConditionalBatchNorm2d(c, num_classes))
         self.out = nn.Conv2d(c, channels, 3, 1, 1)
-        init_weights(self)
+        dcgan_init(self)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         h = self.project(z).view(len(z), *self.seed_shape)
@@ -98,8 +76,8 @@ class Discriminator(nn.Module):
     ) -> None:
         super().__init__()
         channels, height, wide = shape
-        k = resolutions(height, wide)
-        norm = with_spectral_norm if spectral_norm else (lambda layer: layer)
+        k = doubling_steps(height, wide, "The cgan model")
+        norm = spectral_norm_if(spectral_norm)
         self.num_classes, self.conditioning = num_classes, conditioning
         layers: list[nn.Module] = []
         c_in, c_out = channels + (num_classes if conditioning == "concat" else 0), width
@@ -113,7 +91,7 @@ class Discriminator(nn.Module):
         size = c_in * (height // 2**k) * (wide // 2**k)
         self.head = norm(nn.Linear(size, 1))
         self.embed = norm(nn.Embedding(num_classes, size)) if conditioning == "projection" else None
-        init_weights(self)
+        dcgan_init(self)
         if self.embed is not None:
             nn.init.normal_(self.embed.weight, 0.0, 0.02)
 

@@ -5,19 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.errors import GentoolError
-
-
-def upsamplings(height: int, width: int) -> int:
-    """How many 2x upsamplings grow a 3..7 pixel seed to (height, width); a GentoolError for other sizes."""
-    for ups in range(1, 7):
-        h, w = height / 2**ups, width / 2**ups
-        if h.is_integer() and w.is_integer() and min(h, w) >= 3 and max(h, w) <= 7:
-            return ups
-    raise GentoolError(
-        f"The cnn generator cannot produce {height}x{width} images: height and width must be a 3..7 pixel seed "
-        "doubled one or more times (e.g. 28, 32, 48, 64)."
-    )
+from gentool.layers import doubling_steps
 
 
 class Generator(nn.Module):
@@ -32,7 +20,7 @@ class Generator(nn.Module):
     ) -> None:
         super().__init__()
         channels, height, wide = shape
-        ups = upsamplings(height, wide)
+        ups = doubling_steps(height, wide, "The cnn generator")
         self.seed_shape = (width * 2 ** (ups - 1), height // 2**ups, wide // 2**ups)
         self.embed = nn.Embedding(num_classes, label_dim) if num_classes else None
         seed_size = self.seed_shape[0] * self.seed_shape[1] * self.seed_shape[2]

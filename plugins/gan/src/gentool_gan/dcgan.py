@@ -8,33 +8,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
-from gentool.errors import GentoolError
-
-
-def resolutions(height: int, width: int) -> int:
-    """How many 2x steps link a 3..7 pixel seed to (height, width), e.g. 28 -> 2 (7 px), 32 -> 3 (4 px), 64 -> 4."""
-    for steps in range(1, 8):
-        h, w = height / 2**steps, width / 2**steps
-        if h.is_integer() and w.is_integer() and min(h, w) >= 3 and max(h, w) <= 7:
-            return steps
-    raise GentoolError(
-        f"DCGAN cannot be sized for {height}x{width} images: height and width must be a 3..7 pixel seed doubled "
-        "one or more times (e.g. 28, 32, 48, 64, 128)."
-    )
-
-
-def init_weights(module: nn.Module) -> None:
-    """DCGAN's initialisation: convolution and linear weights ~ N(0, 0.02), BatchNorm gains ~ N(1, 0.02)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
+from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
 
 
 class Generator(nn.Module):
@@ -49,7 +24,7 @@ class Generator(nn.Module):
     def __init__(self, shape: tuple[int, ...], latent_dim: int, width: int) -> None:
         super().__init__()
         channels, height, wide = shape
-        k = resolutions(height, wide)
+        k = doubling_steps(height, wide, "The gan model")
         self.seed_shape = (width * 2 ** (k - 1), height // 2**k, wide // 2**k)
         seed_size = self.seed_shape[0] * self.seed_shape[1] * self.seed_shape[2]
         self.project = nn.Sequential(nn.Linear(latent_dim, seed_size, bias=False), nn.BatchNorm1d(seed_size), nn.ReLU())
@@ -61,7 +36,7 @@ class Generator(nn.Module):
         layers += [nn.ConvTranspose2d(c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
         layers += [nn.Conv2d(c, channels, 3, 1, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
-        init_weights(self)
+        dcgan_init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.body(self.project(z).view(len(z), *self.seed_shape))
@@ -78,8 +53,8 @@ class Discriminator(nn.Module):
     def __init__(self, shape: tuple[int, ...], width: int, spectral_norm: bool = False, batch_norm: bool = False) -> None:
         super().__init__()
         channels, height, wide = shape
-        k = resolutions(height, wide)
-        norm = with_spectral_norm if spectral_norm else (lambda layer: layer)
+        k = doubling_steps(height, wide, "The gan model")
+        norm = spectral_norm_if(spectral_norm)
         layers: list[nn.Module] = []
         c_in, c_out = channels, width
         for i in range(k):
@@ -90,7 +65,7 @@ class Discriminator(nn.Module):
             c_in, c_out = c_out, c_out * 2
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.head = norm(nn.Linear(c_in * (height // 2**k) * (wide // 2**k), 1))
-        init_weights(self)
+        dcgan_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from gentool.layers import spectral_norm_if
+
 
 def _mlp(sizes: list[int], activation: Callable[[], nn.Module]) -> nn.Sequential:
     layers: list[nn.Module] = []
@@ -34,10 +36,10 @@ class PointDiscriminator(nn.Module):
     def __init__(self, dim: int, width: int, spectral_norm: bool = False) -> None:
         super().__init__()
         self.net = _mlp([dim, width, width, width, 1], lambda: nn.LeakyReLU(0.2))
-        if spectral_norm:
-            for i, layer in enumerate(self.net):
-                if isinstance(layer, nn.Linear):
-                    self.net[i] = nn.utils.parametrizations.spectral_norm(layer)
+        norm = spectral_norm_if(spectral_norm)
+        for i, layer in enumerate(self.net):
+            if isinstance(layer, nn.Linear):
+                self.net[i] = norm(layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)

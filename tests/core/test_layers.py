@@ -1,0 +1,39 @@
+"""Shared building blocks: DCGAN sizing, its initialisation, optional spectral norm."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from gentool.errors import GentoolError
+from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
+
+
+@pytest.mark.parametrize("size, steps", [((28, 28), 2), ((32, 32), 3), ((64, 64), 4), ((48, 48), 3), ((24, 48), 3)])
+def test_doubling_steps_reach_the_image_from_a_small_seed(size, steps):
+    assert doubling_steps(*size) == steps
+    assert 3 <= size[0] / 2**steps <= 7
+
+
+def test_unsizable_images_name_the_model_and_the_sizes_that_work():
+    with pytest.raises(GentoolError, match=r"The gan model cannot be sized for 30x30 images.*28, 32, 48, 64"):
+        doubling_steps(30, 30, "The gan model")
+
+
+def test_dcgan_init_draws_small_weights_and_zero_biases():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 64, 4), nn.BatchNorm2d(64), nn.Linear(64, 256))
+    dcgan_init(net)
+    assert abs(net[0].weight.std().item() - 0.02) < 0.002 and net[0].bias.abs().max() == 0
+    assert abs(net[1].weight.mean().item() - 1.0) < 0.01 and net[1].bias.abs().max() == 0
+
+
+def test_spectral_norm_brings_the_largest_singular_value_to_one():
+    torch.manual_seed(0)
+    layer = spectral_norm_if(True)(nn.Linear(16, 16))
+    for _ in range(20):  # power iterations run on forward passes in training mode
+        layer(torch.randn(4, 16))
+    assert abs(torch.linalg.matrix_norm(layer.weight, ord=2).item() - 1.0) < 0.05
+    plain = nn.Linear(16, 16)
+    assert spectral_norm_if(False)(plain) is plain
