@@ -100,6 +100,10 @@ def test_component_name_collision_is_refused_at_run_time(plugin_path):
     broken = [p for p in (plugins["clash"], plugins["tiny"]) if p["status"] == "broken"]
     assert len(broken) == 1  # whichever loaded second
     assert "gentool-tiny" in broken[0]["error"] and "gentool-clash" in broken[0]["error"]
+    listed = _models(env)["tiny"]  # still listed, marked as unusable, with both claimants
+    assert listed["summary"].startswith("ambiguous") and {"gentool-clash", "gentool-tiny"} <= set(
+        listed["distribution"].split(", ")
+    )
     result = run_gentool("run", "--model", "tiny", "--steps", "1", env=env)
     assert result.code == 2
     assert "gentool-tiny" in result.err and "gentool-clash" in result.err and "Traceback" not in result.text

@@ -45,11 +45,16 @@ def list_components(
 
     if kind is not None and kind not in KIND_CHOICES:
         raise unknown_choice("kind", kind, KIND_CHOICES)
-    shown = [c for c in _state().registry.of_kind(kind) if kind is not None or c.kind != "features"]
-    rows = [
-        {"name": c.name, "kind": c.kind, "distribution": c.distribution, "version": c.version, "summary": c.summary}
-        for c in shown
-    ]
+    registry = _state().registry
+    shown = [c for c in registry.of_kind(kind) if kind is not None or c.kind != "features"]
+    rows = []
+    for c in shown:
+        row = {"name": c.name, "kind": c.kind, "distribution": c.distribution, "version": c.version, "summary": c.summary}
+        claimants = registry.conflicts.get((c.kind, c.name))
+        if claimants:  # shown, so that the user sees why `run` refuses the name
+            row["distribution"] = ", ".join(claimants)
+            row["summary"] = f"ambiguous: registered by {' and '.join(claimants)}; unusable until one is removed"
+        rows.append(row)
     if as_json:
         print(json.dumps(rows, indent=2))
         return

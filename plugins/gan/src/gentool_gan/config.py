@@ -16,7 +16,7 @@ from gentool.config import ComponentName, ModelConfig
 class GANConfig(ModelConfig):
     """DCGAN: a transposed-convolution generator against a strided-convolution discriminator (MLPs on points)."""
 
-    steps: int = Field(7000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(4000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(32, gt=0, description="training batch size (real images per discriminator update)")
     ema: bool = Field(True, description="sample from an exponential moving average of the generator's weights")
     ema_decay: float = Field(0.995, gt=0, lt=1, description="decay of the generator's weight average")
