@@ -75,7 +75,7 @@ class PriorConfig(ComponentConfig):
 class VQVAEConfig(ModelConfig):
     """A VQ-VAE; the defaults train both stages on `digits` in about 5 minutes on 2 CPU cores."""
 
-    steps: int = Field(3500, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(2600, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(64, gt=0, description="training batch size")
     quantizer: ComponentName("quantizer") = Field("vq-ema", description='quantizer by name: "vq", "vq-ema" or "fsq" (any registered one)')
     quantizer_options: dict[str, Any] = Field(default_factory=dict, description="options of the quantizer")
