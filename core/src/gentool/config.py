@@ -70,6 +70,11 @@ class EvalConfig(ComponentConfig):
 
     samples: int = Field(1000, gt=0, description="generated samples per metric (FID depends on this number)")
     batch_size: int = Field(250, gt=0, description="batch size for sampling and feature extraction")
+    model_metrics: bool = Field(
+        True,
+        description="also compute, at the end of `gentool run`, the metrics the model reports by default (its "
+        "`report_metrics`, e.g. recon and codebook for vqvae) with their default options",
+    )
 
 
 class RunConfig(ComponentConfig):

@@ -113,7 +113,9 @@ class Model(Protocol):
       otherwise draws them uniformly. Noise comes from `generator` (a CPU generator) when given.
     Optional members, looked up with getattr: `reconstruct(x) -> x_hat` for autoencoders;
     `encode_indices(x)` for quantized models; `ema_modules: tuple[str, ...]` naming submodules whose weights
-    the trainer averages (used for sampling and the saved weights); `end_stage(stage, ctx)` called after a stage.
+    the trainer averages (used for sampling and the saved weights); `end_stage(stage, ctx)` called after a stage;
+    `report_metrics: tuple[str, ...]` naming cheap metrics that every `gentool run` of the model computes at the end
+    besides the requested ones (a VQ-VAE: recon and codebook).
     """
 
     conditional: ClassVar[bool]

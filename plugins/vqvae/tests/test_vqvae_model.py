@@ -115,6 +115,16 @@ def test_two_stage_run_samples_and_reloads_in_a_new_process(tmp_path):
     ]
     assert stages[0] == "autoencoder" and stages[-1] == "prior"
     assert bool(run.model.quantizer.initialised)  # vq-ema's k-means ran, and its state was saved with the weights
+    reported = run.summary["metrics"]  # none was asked for: the model's report_metrics are computed all the same
+    assert 0 < reported["recon"]["mse"] < 1 and 0 < reported["codebook"]["usage"] <= 1
+
+
+def test_report_metrics_can_be_turned_off(tmp_path):
+    from gentool.trainer.loop import train
+
+    run = train({"model": {"name": "vqvae", "batch_size": 8, **SMALL}, "steps": 2, "out": str(tmp_path / "off"),
+                 "eval": {"model_metrics": False}, "trainer": {"sample_every": 100, "checkpoint_every": 100}})
+    assert run.summary["metrics"] == {}
 
 
 def test_trains_on_colour_images_with_fsq(tmp_path):

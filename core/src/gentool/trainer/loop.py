@@ -274,6 +274,15 @@ def _prepare_directory(run: ResolvedRun, out: Path, *, resume: bool, overwrite: 
         torch.distributed.barrier()
 
 
+def _model_metrics(model: Any, requested: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The model's `report_metrics` that were not requested, with their default options (installed ones only)."""
+    from gentool.registry import registry
+
+    chosen = {name for name, _ in requested}
+    names = [m for m in getattr(model, "report_metrics", ()) if m not in chosen and m in registry().names("metric")]
+    return [(m, registry().get("metric", m).parse({}, f"metric.{m}").model_dump(mode="json")) for m in names]
+
+
 def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwrite: bool = False) -> Run:
     """Train the configured model to the end of its budget, evaluate the requested metrics, write the run directory.
 
@@ -293,11 +302,12 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
         summary = trainer.finish()
         if distributed.rank() == 0:
             summary["metrics"] = {}
-            if run.metrics:
+            metrics = run.metrics + (_model_metrics(trainer.model, run.metrics) if run.eval.model_metrics else [])
+            if metrics:
                 from gentool.evaluate import evaluate
 
                 summary["metrics"] = evaluate(
-                    trainer.model, trainer.dataset, run.metrics, samples=run.eval.samples,
+                    trainer.model, trainer.dataset, metrics, samples=run.eval.samples,
                     batch_size=run.eval.batch_size, device=trainer.device, seed=run.seed,
                 )
             summary["wall_seconds"] = round(time.perf_counter() - started, 3)

@@ -28,6 +28,7 @@ class VQVAE(nn.Module):
     """
 
     conditional = False
+    report_metrics = ("recon", "codebook")  # computed at the end of every run: the main job prints them
 
     def __init__(self, config: VQVAEConfig, info: DataInfo) -> None:
         super().__init__()
