@@ -3,8 +3,9 @@
 Image sizes: 28 px grayscale (`digits`), 32 and 64 px RGB (`shapes` drawn at that size). Each point runs in its own
 process (so the peak memory is that point's alone): the model is built with its defaults at the given batch size,
 trains `--steps` steps after `--warmup` untimed ones, and reports images/s over the timed steps and peak memory:
-on the CPU the growth of the process's peak resident set over its size before training (weights, optimizer state,
-activations, allocator caches), on CUDA torch's peak allocated bytes.
+on the CPU the peak resident set while training (VmHWM, reset once the data and model are built) over the resident
+set before it: weights' gradients, optimizer state, activations, allocator caches; on CUDA torch's peak allocated
+bytes over the allocated bytes before training.
 
     python benchmarks/scaling.py [--models gan vae ...] [--sizes 28 32 64] [--batches 16 32 64 128] [--threads 2]
 """
@@ -27,6 +28,26 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
     return pages * resource.getpagesize() / 2**20
+
+
+def reset_peak_rss() -> bool:
+    """Restart the kernel's peak-RSS count (VmHWM) from the current size, so that the peak of building the data is
+    not taken for the peak of training (Linux 4.0+); False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """The peak resident set size since the last reset (VmHWM), else since the start of the process, in MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def dataset_for(size: int) -> dict:
@@ -53,6 +74,7 @@ def measure(model: str, size: int, batch: int, steps: int, warmup: int, device: 
             base = torch.cuda.memory_allocated(trainer.device) / 2**20
         else:
             base = rss_mb()
+            reset_peak_rss()
         trainer.stages = trainer.stages[:1]  # scaling is measured on the first (main) stage
         trainer.budgets = [(warmup, None)]
         trainer.fit()
@@ -60,10 +82,7 @@ def measure(model: str, size: int, batch: int, steps: int, warmup: int, device: 
         trainer.position, trainer.budgets = Position(), [(steps, None)]
         trainer.fit()
         seconds = trainer.train_seconds - warm_seconds
-        if cuda:
-            peak = torch.cuda.max_memory_allocated(trainer.device) / 2**20 - base
-        else:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+        peak = (torch.cuda.max_memory_allocated(trainer.device) / 2**20 if cuda else peak_rss_mb()) - base
     return {"model": model, "size": size, "batch_size": batch, "images_per_second": steps * batch / seconds,
             "peak_memory_mb": round(peak, 1), "stage": trainer.stages[0].name}
 
