@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from gentool.errors import GentoolError
-from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
+from gentool.layers import dcgan_init, doubling_steps, frozen, spectral_norm_if, strided_features
 
 
 @pytest.mark.parametrize("size, steps", [((28, 28), 2), ((32, 32), 3), ((64, 64), 4), ((48, 48), 3), ((24, 48), 3)])
@@ -37,3 +37,19 @@ def test_spectral_norm_brings_the_largest_singular_value_to_one():
     assert abs(torch.linalg.matrix_norm(layer.weight, ord=2).item() - 1.0) < 0.05
     plain = nn.Linear(16, 16)
     assert spectral_norm_if(False)(plain) is plain
+
+
+def test_frozen_module_passes_gradients_through_but_collects_none():
+    net = nn.Linear(3, 1)
+    net.bias.requires_grad_(False)  # a flag set by the caller survives the block
+    x = torch.randn(4, 3, requires_grad=True)
+    with frozen(net):
+        net(x).sum().backward()
+    assert net.weight.grad is None and x.grad is not None
+    assert net.weight.requires_grad and not net.bias.requires_grad
+
+
+def test_strided_features_halve_the_size_and_double_the_channels():
+    trunk, channels = strided_features(3, 8, 3, spectral_norm_if(False), batch_norm=True)
+    assert channels == 32 and trunk(torch.randn(2, 3, 32, 32)).shape == (2, 32 * 4 * 4)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in trunk) == 2  # none after the first convolution

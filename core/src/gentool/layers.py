@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from torch import nn
 
@@ -42,3 +43,33 @@ def spectral_norm_if(enabled: bool) -> Callable[[nn.Module], nn.Module]:
     if not enabled:
         return lambda layer: layer
     return nn.utils.parametrizations.spectral_norm
+
+
+def strided_features(
+    channels: int, width: int, steps: int, norm: Callable[[nn.Module], nn.Module], batch_norm: bool
+) -> tuple[nn.Sequential, int]:
+    """DCGAN's discriminator trunk: `steps` 4x4 stride-2 convolutions (width, 2 width, ...) with LeakyReLU(0.2),
+    BatchNorm after all but the first when `batch_norm`, each conv wrapped by `norm`; then Flatten.
+    Returns the trunk and its last channel count."""
+    layers: list[nn.Module] = []
+    c_in, c_out = channels, width
+    for i in range(steps):
+        layers.append(norm(nn.Conv2d(c_in, c_out, 4, 2, 1)))
+        if batch_norm and i > 0:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(nn.LeakyReLU(0.2))
+        c_in, c_out = c_out, c_out * 2
+    return nn.Sequential(*layers, nn.Flatten()), c_in
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Within the block `module`'s parameters collect no gradients (gradients still flow through it to its input):
+    a GAN's generator update through a fixed discriminator."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from gentool.errors import GentoolError
+from gentool.layers import frozen
 from gentool.protocols import Batch, DataInfo, Stage
 from gentool.registry import build
 from gentool_cgan.config import CGANConfig
@@ -18,18 +17,6 @@ from gentool_cgan.networks import Discriminator, Generator
 LABELLED = (
     'digits, mnist, fashion-mnist and shapes; image-folder with one subfolder per class; npz with a "labels" array'
 )
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Within the block `module`'s parameters collect no gradients (gradients still flow through it to its input)."""
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
 
 
 class CGAN(nn.Module):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
+from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if, strided_features
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -79,16 +79,9 @@ class Discriminator(nn.Module):
         k = doubling_steps(height, wide, "The cgan model")
         norm = spectral_norm_if(spectral_norm)
         self.num_classes, self.conditioning = num_classes, conditioning
-        layers: list[nn.Module] = []
-        c_in, c_out = channels + (num_classes if conditioning == "concat" else 0), width
-        for i in range(k):
-            layers.append(norm(nn.Conv2d(c_in, c_out, 4, 2, 1)))
-            if batch_norm and i > 0:
-                layers.append(nn.BatchNorm2d(c_out))
-            layers.append(nn.LeakyReLU(0.2))
-            c_in, c_out = c_out, c_out * 2
-        self.features = nn.Sequential(*layers, nn.Flatten())
-        size = c_in * (height // 2**k) * (wide // 2**k)
+        c_in = channels + (num_classes if conditioning == "concat" else 0)
+        self.features, c_last = strided_features(c_in, width, k, norm, batch_norm)
+        size = c_last * (height // 2**k) * (wide // 2**k)
         self.head = norm(nn.Linear(size, 1))
         self.embed = norm(nn.Embedding(num_classes, size)) if conditioning == "projection" else None
         dcgan_init(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if
+from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if, strided_features
 
 
 class Generator(nn.Module):
@@ -55,16 +55,8 @@ class Discriminator(nn.Module):
         channels, height, wide = shape
         k = doubling_steps(height, wide, "The gan model")
         norm = spectral_norm_if(spectral_norm)
-        layers: list[nn.Module] = []
-        c_in, c_out = channels, width
-        for i in range(k):
-            layers.append(norm(nn.Conv2d(c_in, c_out, 4, 2, 1)))
-            if batch_norm and i > 0:
-                layers.append(nn.BatchNorm2d(c_out))
-            layers.append(nn.LeakyReLU(0.2))
-            c_in, c_out = c_out, c_out * 2
-        self.features = nn.Sequential(*layers, nn.Flatten())
-        self.head = norm(nn.Linear(c_in * (height // 2**k) * (wide // 2**k), 1))
+        self.features, c_last = strided_features(channels, width, k, norm, batch_norm)
+        self.head = norm(nn.Linear(c_last * (height // 2**k) * (wide // 2**k), 1))
         dcgan_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
