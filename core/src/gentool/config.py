@@ -49,6 +49,37 @@ class ModelConfig(ComponentConfig):
     ema_decay: float = Field(0.999, gt=0, lt=1, description="decay of the weight average")
 
 
+class AdversarialConfig(ModelConfig):
+    """Options every adversarially trained model shares: the loss by name, the discriminator's normalisation,
+    n_critic and the two Adam optimizers. GAN plugins subclass it and add their networks' options."""
+
+    discriminator_norm: Literal["auto", "batch", "none"] = Field(
+        "auto",
+        description="BatchNorm after every discriminator convolution but the first (DCGAN's), or none; auto: batch, "
+        'except none with "wasserstein-gp" (its penalty needs per-sample gradients) or spectral_norm',
+    )
+    spectral_norm: bool = Field(False, description="spectral normalisation (Miyato et al. 2018) on every discriminator layer")
+    n_critic: int = Field(1, ge=1, description="discriminator updates per generator update (5 is usual for wasserstein-gp)")
+    loss: ComponentName("loss") = Field(
+        "nonsaturating",
+        description='adversarial loss by name: "nonsaturating" (DCGAN\'s), "hinge", "lsgan", "wasserstein-gp", or any '
+        "registered adversarial loss",
+    )
+    loss_options: dict[str, Any] = Field(
+        default_factory=dict, description='options of the loss, e.g. {gp_weight = 10} for "wasserstein-gp"'
+    )
+    lr_generator: float = Field(5e-4, gt=0, description="Adam learning rate of the generator (DCGAN used 2e-4)")
+    lr_discriminator: float = Field(5e-4, gt=0, description="Adam learning rate of the discriminator (DCGAN used 2e-4)")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1 of both optimizers (DCGAN: 0.5)")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2 of both optimizers")
+
+    def uses_batch_norm(self) -> bool:
+        """Whether the discriminator gets BatchNorm (resolves `discriminator_norm = "auto"`)."""
+        if self.discriminator_norm == "auto":
+            return self.loss != "wasserstein-gp" and not self.spectral_norm
+        return self.discriminator_norm == "batch"
+
+
 class TrainerConfig(ComponentConfig):
     """How the trainer runs any model."""
 

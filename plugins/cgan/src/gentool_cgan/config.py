@@ -6,14 +6,14 @@ for the measurements behind them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from gentool.config import ComponentName, ModelConfig
+from gentool.config import AdversarialConfig
 
 
-class CGANConfig(ModelConfig):
+class CGANConfig(AdversarialConfig):
     """A class-conditional DCGAN: labels enter G through conditional BatchNorm and D by projection or concatenation."""
 
     steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
@@ -30,28 +30,3 @@ class CGANConfig(ModelConfig):
         description="how D sees the label: projection adds <embed(y), features(x)> to its logit (Miyato & Koyama "
         "2018); concat appends one-hot label planes to the input image",
     )
-    spectral_norm: bool = Field(False, description="spectral normalisation (Miyato et al. 2018) on every discriminator layer")
-    discriminator_norm: Literal["auto", "batch", "none"] = Field(
-        "auto",
-        description="BatchNorm after every discriminator convolution but the first (DCGAN's), or none; auto: batch, "
-        'except none with "wasserstein-gp" (its penalty needs per-sample gradients) or spectral_norm',
-    )
-    n_critic: int = Field(1, ge=1, description="discriminator updates per generator update (5 is usual for wasserstein-gp)")
-    loss: ComponentName("loss") = Field(
-        "nonsaturating",
-        description='adversarial loss by name: "nonsaturating", "hinge", "lsgan", "wasserstein-gp", or any registered '
-        "adversarial loss",
-    )
-    loss_options: dict[str, Any] = Field(
-        default_factory=dict, description='options of the loss, e.g. {gp_weight = 10} for "wasserstein-gp"'
-    )
-    lr_generator: float = Field(5e-4, gt=0, description="Adam learning rate of the generator (DCGAN used 2e-4)")
-    lr_discriminator: float = Field(5e-4, gt=0, description="Adam learning rate of the discriminator (DCGAN used 2e-4)")
-    beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1 of both optimizers (DCGAN: 0.5)")
-    beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2 of both optimizers")
-
-    def uses_batch_norm(self) -> bool:
-        """Whether the discriminator gets BatchNorm (resolves `discriminator_norm = "auto"`)."""
-        if self.discriminator_norm == "auto":
-            return self.loss != "wasserstein-gp" and not self.spectral_norm
-        return self.discriminator_norm == "batch"
