@@ -47,6 +47,19 @@ def test_stats_function_matches_scipy_and_is_symmetric():
     assert frechet_distance_stats(mu2, s2, mu1, s1) == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("d", [517, 600])
+def test_large_dimensions_match_scipy_when_one_covariance_is_singular_or_neither(d):
+    """Above 256 dimensions Lᵀ S2 L is built block by block (uneven halves at 517); both role orders agree."""
+    from gentool.metrics import frechet_distance_stats
+
+    rng = np.random.default_rng(d)
+    a, b = correlated(rng, 2 * d, d), correlated(rng, 3 * d, d, shift=0.1)
+    few = correlated(rng, d // 2, d, shift=-0.2)  # rank < d: its covariance has no Cholesky factor
+    for x, y in ((a, b), (few, b), (b, few)):
+        stats = (x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False))
+        assert frechet_distance_stats(*stats) == pytest.approx(textbook(x, y), rel=1e-6)
+
+
 @pytest.mark.parametrize(("n1", "n2", "d"), [(40, 50, 100), (30, 300, 64), (300, 30, 64)])
 def test_fewer_items_than_dimensions_is_finite_and_matches_scipy(n1, n2, d):
     from gentool.metrics import frechet_distance

@@ -3,10 +3,12 @@
     d² = ||mu1 - mu2||² + tr(S1) + tr(S2) - 2 tr sqrtm(S1 S2)
 
 tr sqrtm(S1 S2) is the sum of the square roots of the eigenvalues of S1 S2. With the Cholesky factor S1 = L Lᵀ,
-S1 S2 is similar to the symmetric Lᵀ S2 L, so one Cholesky, two products and one symmetric eigenvalue solve give
-it (no general eigenproblem, no matrix square root). The steps run on torch's threads (`torch.set_num_threads`;
-on a machine busy with other work, one thread is often faster). A singular S1 swaps the roles of S1 and S2; when both are
-singular, L is replaced by the symmetric square root of S1 from its eigendecomposition.
+S1 S2 is similar to the symmetric Lᵀ S2 L, so one Cholesky, one congruence and one symmetric eigenvalue solve give
+it (no general eigenproblem, no matrix square root). The congruence Lᵀ S2 L is formed block-recursively the way
+LAPACK's sygst does, using that L is triangular and S2 symmetric: 4/3 D³ flops instead of the 4 D³ of two full
+products. A singular S1 swaps the roles of S1 and S2; when both are singular, L is replaced by the symmetric square
+root of S1 from its eigendecomposition. Covariances are taken as symmetric (as covariances are); the steps run on
+torch's threads (`torch.set_num_threads`).
 
 From features with fewer items than dimensions, the covariances are never formed: with centred features X1, X2,
 tr sqrtm(S1 S2) equals the nuclear norm (sum of singular values) of X2 X1ᵀ over sqrt((n1 - 1)(n2 - 1)).
@@ -50,21 +52,56 @@ def _symmetric_sqrt(sigma: torch.Tensor) -> torch.Tensor:
     return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
 
-def _factor(sigma1: torch.Tensor, sigma2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(F, other) with F Fᵀ equal to one covariance: a Cholesky factor of a non-singular one, else the symmetric
-    square root of sigma1."""
+_LEAF = 256  # below this size a congruence block is two plain products
+
+
+def _factor(sigma1: torch.Tensor, sigma2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """(F, other, triangular) with F Fᵀ equal to one covariance: the lower Cholesky factor of a non-singular one,
+    else the symmetric square root of sigma1."""
     for a, other in ((sigma1, sigma2), (sigma2, sigma1)):
         factor, info = torch.linalg.cholesky_ex(a)
         if int(info) == 0:
-            return factor, other
-    return _symmetric_sqrt(sigma1), sigma2
+            return factor, other, True
+    return _symmetric_sqrt(sigma1), sigma2, False
+
+
+def _lower_congruence(lower: torch.Tensor, sym: torch.Tensor, out: torch.Tensor) -> None:
+    """Write the lower triangle (and the diagonal blocks) of lowerᵀ · sym · lower into `out`, for a lower-triangular
+    `lower` and a symmetric `sym`.
+
+    With lower = [[L11, 0], [L21, L22]] and sym = [[A11, A21ᵀ], [A21, A22]]:
+        C11 = L11ᵀ A11 L11 + L21ᵀ Y + Yᵀ L21   with Y = A21 L11 + ½ A22 L21
+        C21 = L22ᵀ (A21 L11 + A22 L21)
+        C22 = L22ᵀ A22 L22
+    and the two diagonal congruences recurse.
+    """
+    n = lower.shape[0]
+    if n <= _LEAF:
+        torch.matmul(lower.T, sym @ lower, out=out)
+        return
+    h = n // 2
+    l11, l21, l22 = lower[:h, :h], lower[h:, :h], lower[h:, h:]
+    half_w = sym[h:, h:] @ l21
+    half_w *= 0.5
+    y = sym[h:, :h] @ l11
+    y += half_w
+    torch.matmul(l22.T, y + half_w, out=out[h:, :h])
+    _lower_congruence(l11, sym[:h, :h], out[:h, :h])
+    cross = l21.T @ y
+    out[:h, :h] += cross
+    out[:h, :h] += cross.T
+    _lower_congruence(l22, sym[h:, h:], out[h:, h:])
 
 
 def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
     """tr sqrtm(S1 S2) for symmetric positive semi-definite S1 and S2 (float64)."""
-    factor, other = _factor(sigma1, sigma2)
-    inner = factor.T @ (other @ factor)
-    values = torch.linalg.eigvalsh((inner + inner.T) / 2)
+    factor, other, triangular = _factor(sigma1, sigma2)
+    if triangular:
+        inner = torch.zeros_like(other)
+        _lower_congruence(factor, other, inner)  # eigvalsh reads the lower triangle only
+    else:
+        inner = factor.T @ (other @ factor)
+    values = torch.linalg.eigvalsh(inner)
     return float(values.clamp(min=0).sqrt().sum())
 
 
@@ -77,7 +114,6 @@ def frechet_distance_stats(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> floa
             f"Fréchet statistics disagree in shape: means {tuple(mu1.shape)} and {tuple(mu2.shape)}, "
             f"covariances {tuple(sigma1.shape)} and {tuple(sigma2.shape)}."
         )
-    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
     mean_term = float(((mu1 - mu2) ** 2).sum())
     value = mean_term + float(sigma1.trace() + sigma2.trace()) - 2 * trace_sqrt_product(sigma1, sigma2)
     return max(value, 0.0)  # round-off can push identical distributions a hair below zero
