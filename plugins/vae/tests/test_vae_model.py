@@ -22,9 +22,9 @@ def make_vae(shape=(1, 28, 28), **options):
     return component.load()(config, DataInfo("image", shape, 10, 100))
 
 
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
-def test_shapes_for_gray_digits_and_colour_images(shape):
-    model = make_vae(shape).eval()
+@pytest.mark.parametrize(("shape", "prior"), [((1, 28, 28), "mixture"), ((3, 32, 32), "standard")])
+def test_shapes_for_gray_digits_and_colour_images(shape, prior):
+    model = make_vae(shape, prior=prior).eval()
     x = torch.rand(5, *shape)
     mean, log_var = model.posterior(x)
     assert mean.shape == log_var.shape == (5, 4)
@@ -53,6 +53,11 @@ def test_kl_weight_ramps_from_zero_to_beta_over_the_warmup():
 def test_unknown_likelihood_is_reported_with_the_choices():
     with pytest.raises(GentoolError, match="bce"):
         make_vae(loss="bernoulli")
+
+
+def test_unknown_prior_is_reported_with_the_choices():
+    with pytest.raises(GentoolError, match="mixture.*standard"):
+        make_vae(prior="vamp")
 
 
 # --- the bounds on a model whose likelihood is known: z ~ N(0, 1), x | z ~ N(z, 1), so x ~ N(0, 2) ----------------

@@ -40,10 +40,14 @@ def elbo(
     posterior: tuple[Tensor, Tensor],
     log_likelihood: Callable[[Tensor, Tensor], Tensor],
     generator: torch.Generator | None = None,
+    kl: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
 ) -> Tensor:
-    """E_q log p(x|z) - KL(q(z|x) || p(z)) per image, with one z per image and the KL in closed form."""
+    """E_q log p(x|z) - KL(q(z|x) || p(z)) per image, with one z per image; `kl(mean, log_var, z)` gives the KL
+    term (default: in closed form against N(0, I))."""
     mean, log_var = posterior
-    return log_likelihood(draw(mean, log_var, generator), x) - kl_to_standard_normal(mean, log_var)
+    z = draw(mean, log_var, generator)
+    divergence = kl(mean, log_var, z) if kl is not None else kl_to_standard_normal(mean, log_var)
+    return log_likelihood(z, x) - divergence
 
 
 def iw_bound(
@@ -52,8 +56,10 @@ def iw_bound(
     log_likelihood: Callable[[Tensor, Tensor], Tensor],
     k: int,
     generator: torch.Generator | None = None,
+    log_prior: Callable[[Tensor], Tensor] | None = None,
 ) -> Tensor:
-    """logsumexp_i(log p(x|z_i) + log p(z_i) - log q(z_i|x)) - log k per image, z_1..z_k ~ q(z|x)."""
+    """logsumexp_i(log p(x|z_i) + log p(z_i) - log q(z_i|x)) - log k per image, z_1..z_k ~ q(z|x); `log_prior`
+    gives log p(z) (default: N(0, I))."""
     mean, log_var = posterior
     n, d = mean.shape
     mean_k = mean.unsqueeze(0).expand(k, n, d)
@@ -62,5 +68,6 @@ def iw_bound(
     x_k = x.unsqueeze(0).expand(k, *x.shape).reshape(k * n, *x.shape[1:])
     log_px = log_likelihood(z.reshape(k * n, d), x_k).view(k, n)
     zeros = torch.zeros_like(z)
-    log_w = log_px + gaussian_log_density(z, zeros, zeros) - gaussian_log_density(z, mean_k, log_var_k)
+    log_pz = log_prior(z) if log_prior is not None else gaussian_log_density(z, zeros, zeros)
+    log_w = log_px + log_pz - gaussian_log_density(z, mean_k, log_var_k)
     return torch.logsumexp(log_w, dim=0) - math.log(k)

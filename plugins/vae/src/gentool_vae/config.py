@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,6 +17,12 @@ class VAEConfig(ModelConfig):
     latent_dim: int = Field(16, gt=0, description="size of the Gaussian latent z")
     width: int = Field(32, gt=0, description="channels of the first conv layer; doubled at each halving")
     hidden: int = Field(256, gt=0, description="width of the fully connected layer between convs and z")
+    prior: Literal["mixture", "standard"] = Field(
+        "mixture",
+        description='p(z): "mixture" (a learned mixture of diagonal Gaussians, which follows the aggregate posterior) '
+        'or "standard" (N(0, I), the KL in closed form)',
+    )
+    prior_components: int = Field(32, gt=0, description='Gaussians in the "mixture" prior')
     beta: float = Field(1.0, ge=0, description="weight of the KL term (beta-VAE when != 1)")
     kl_warmup: float = Field(
         0.1, ge=0, le=1, description="fraction of training over which the KL weight ramps linearly from 0 to beta"

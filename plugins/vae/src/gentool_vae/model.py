@@ -1,4 +1,4 @@
-"""The variational autoencoder: q(z|x) Gaussian, p(z) = N(0, I), p(x|z) given by a reconstruction loss by name."""
+"""The variational autoencoder: q(z|x) Gaussian, p(z) learned or N(0, I), p(x|z) a reconstruction loss by name."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ from gentool.registry import build
 from gentool_vae import bounds
 from gentool_vae.config import VAEConfig
 from gentool_vae.networks import Decoder, Encoder
+from gentool_vae.prior import build_prior
 
 
 class VAE(nn.Module):
     """Kingma & Welling (2014): maximise the ELBO, with the KL weight ramped from 0 to `beta` over `kl_warmup`.
 
-    `sample(n)` decodes z ~ N(0, I); `reconstruct(x)` decodes the posterior mean; `elbo(x)` and `iw_bound(x, k)`
+    `sample(n)` decodes z ~ p(z); `reconstruct(x)` decodes the posterior mean; `elbo(x)` and `iw_bound(x, k)`
     give per-image log-likelihood bounds in nats.
     """
 
     conditional = False
-    ema_modules = ("encoder", "decoder")
+    ema_modules = ("encoder", "decoder", "prior")
 
     def __init__(self, config: VAEConfig, info: DataInfo) -> None:
         super().__init__()
@@ -38,6 +39,7 @@ class VAE(nn.Module):
         self.takes_logits = config.loss == "bce"
         self.encoder = Encoder(info.shape, config.latent_dim, config.width, config.hidden)
         self.decoder = Decoder(info.shape, config.latent_dim, config.width, config.hidden)
+        self.prior = build_prior(config.prior, config.latent_dim, config.prior_components)
         self.nats_per_image = bounds.NATS_PER_DIM.get(config.loss, 0.0) * float(torch.tensor(info.shape).prod())
 
     # -- the model -------------------------------------------------------------------------------------------
@@ -82,9 +84,11 @@ class VAE(nn.Module):
         x = batch.x
         with ctx.autocast():
             mean, log_var = self.posterior(x)
-            logits = self.decoder(bounds.draw(mean.float(), log_var.float()))
+            mean, log_var = mean.float(), log_var.float()
+            z = bounds.draw(mean, log_var)
+            logits = self.decoder(z)
         recon = self.reconstruction_loss(logits, x)
-        kl = bounds.kl_to_standard_normal(mean.float(), log_var.float())
+        kl = self.prior.kl(mean, log_var, z)
         weight = self.kl_weight(ctx.progress)
         ctx.step("vae", (recon + weight * kl).mean())
         return {
@@ -96,10 +100,9 @@ class VAE(nn.Module):
         }
 
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """n images decoded from z ~ N(0, I) (noise drawn on the CPU from `generator`)."""
+        """n images decoded from z ~ p(z) (drawn on the CPU from `generator`)."""
         device = next(self.parameters()).device
-        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
-        return self.decode(z)
+        return self.decode(self.prior.sample(n, generator).to(device))
 
     def reconstruct(self, x: Tensor) -> Tensor:
         """The decoded posterior mean of x (N, C, H, W) in [0, 1]."""
@@ -107,9 +110,10 @@ class VAE(nn.Module):
 
     # -- likelihood bounds -----------------------------------------------------------------------------------
     def elbo(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """The evidence lower bound per image (N,), in nats (one posterior sample, KL in closed form)."""
-        return bounds.elbo(x, self.posterior(x), self.log_likelihood, generator)
+        """The evidence lower bound per image (N,), in nats (one posterior sample; the KL in closed form under the
+        standard prior, a one-sample estimate under the mixture)."""
+        return bounds.elbo(x, self.posterior(x), self.log_likelihood, generator, kl=self.prior.kl)
 
     def iw_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
         """The importance-weighted bound with k samples per image (N,), in nats; k = 1 is a one-sample ELBO."""
-        return bounds.iw_bound(x, self.posterior(x), self.log_likelihood, k, generator)
+        return bounds.iw_bound(x, self.posterior(x), self.log_likelihood, k, generator, log_prior=self.prior.log_prob)
