@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -25,6 +25,13 @@ def find(registry: Registry, name: str, kind: str | None) -> Component:
     return registry.get(matches[0].kind, name)
 
 
+def _type_name(annotation: Any) -> str:
+    """The option type as `gentool info` shows it: int, float, ...; a Literal lists its choices."""
+    if get_origin(annotation) is Literal:
+        return " | ".join(repr(choice) for choice in get_args(annotation))
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
 def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
     rows = []
     for key, field in model.model_fields.items():
@@ -32,7 +39,7 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str,
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(_rows(annotation, f"{prefix}{key}."))
             continue
-        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        type_name = _type_name(annotation)
         default = "(required)" if field.is_required() else repr(field.get_default(call_default_factory=True))
         rows.append((f"{prefix}{key}", type_name, default, field.description or ""))
     return rows

@@ -13,7 +13,7 @@ def register_models(register: Any) -> None:
         "vae",
         "gentool_vae.model:VAE",
         config="gentool_vae.config:VAEConfig",
-        summary="variational autoencoder (Kingma & Welling 2014): conv encoder/decoder, Gaussian prior",
+        summary="variational autoencoder (Kingma & Welling 2014): conv encoder/decoder, learned mixture prior",
     )
 
 
