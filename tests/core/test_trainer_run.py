@@ -67,6 +67,26 @@ def test_model_loads_in_a_new_process_and_samples(finished_run):
     assert proc.stdout.strip() == "ok", proc.stderr
 
 
+def test_weights_that_no_longer_fit_the_model_are_a_clear_error(finished_run, tmp_path):
+    """A model file whose tensors disagree with what its saved options build (a plugin changed its model since)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(finished_run / "model.safetensors"), framework="pt") as fh:
+        metadata, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    dropped = sorted(tensors)[0]
+    del tensors[dropped]
+    tensors["extra.weight"] = tensors[sorted(tensors)[0]].clone()
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    save_file(tensors, str(stale / "model.safetensors"), metadata=metadata)
+    result = run_gentool("sample", str(stale), "-n", "4", "--out", str(tmp_path / "x.png"))
+    assert result.code == 2, result.text
+    assert f"missing: {dropped}" in result.text and "unexpected: extra.weight" in result.text
+    assert "gentool-tiny" in result.text and "Traceback" not in result.text
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_sample_command_png_and_npz(finished_run, tmp_path):
     png = tmp_path / "grid.png"
     assert run_gentool("sample", str(finished_run), "-n", "10", "--out", str(png)).code == 0

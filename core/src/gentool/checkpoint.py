@@ -102,5 +102,27 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> torch
     model = component.load()(config, DataInfo.from_json(meta["data_info"]))
     with safe_open(str(path), framework="pt", device="cpu") as fh:
         state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no items()
+    mismatch = _state_mismatch(model, state)
+    if mismatch:
+        saved = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items())) or "unknown versions"
+        raise GentoolError(
+            f'The weights in "{path}" do not fit the {meta["model"]["name"]} model that their saved options build '
+            f"({mismatch}). They were written by {saved}; a plugin whose model changed since cannot read them: "
+            "install those versions to load them."
+        )
     model.load_state_dict(state)
     return model.to(device).eval()
+
+
+def _state_mismatch(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """What keeps `state` from loading into `model` (missing, unexpected or reshaped tensors), or "" when it fits."""
+    expected = model.state_dict()
+    parts = []
+    for label, names in (("missing", expected.keys() - state.keys()), ("unexpected", state.keys() - expected.keys())):
+        if names:
+            shown = sorted(names)
+            parts.append(f"{label}: {', '.join(shown[:4])}{', ...' if len(shown) > 4 else ''}")
+    reshaped = sorted(k for k in expected.keys() & state.keys() if expected[k].shape != state[k].shape)
+    if reshaped:
+        parts.append(f"other shapes: {', '.join(reshaped[:4])}{', ...' if len(reshaped) > 4 else ''}")
+    return "; ".join(parts)
