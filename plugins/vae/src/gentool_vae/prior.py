@@ -4,7 +4,7 @@ A VAE's samples come from p(z), but what the decoder learned to decode is the ag
 q(z) = E_x q(z|x). Under N(0, I) the two differ: classes whose posteriors sit in a small region (the thin 1s of
 digits) are drawn less often than they occur. A mixture prior trained jointly with the ELBO follows q(z) (the
 "mixture of Gaussians" prior that Tomczak & Welling, *VAE with a VampPrior*, 2018, compare against), so samples
-keep the data's class balance; its KL term has no closed form and is a one-sample estimate.
+follow the data's class balance more closely; its KL term has no closed form and is a one-sample estimate.
 """
 
 from __future__ import annotations
