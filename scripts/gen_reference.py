@@ -18,7 +18,6 @@ import importlib
 import json
 import sys
 import tomllib
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +56,6 @@ def cell(text: Any) -> str:
 def code(text: Any) -> str:
     """`text` as inline code in a table cell (only pipes need escaping there)."""
     return "`" + str(text).replace("|", "\\|").replace("\n", " ").strip() + "`" if str(text) else ""
-
-
-def type_text(annotation: Any) -> str:
-    """A field's type as a reader writes values: `"a" | "b"` for a Literal, `int | None`, `dict[str, Any]`."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Literal:
-        return " | ".join(json.dumps(arg) for arg in typing.get_args(annotation))
-    if origin is None and isinstance(annotation, type):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
 
 
 def value_text(value: Any) -> str:
@@ -183,6 +172,8 @@ def render_cli() -> str:
 def field_rows(model: type, prefix: str = "") -> list[list[str]]:
     """One row per option of a pydantic model (nested models flattened as `a.b`): key, type, default, description."""
     from pydantic import BaseModel
+
+    from gentool.introspect import type_text
 
     rows = []
     for key, field in model.model_fields.items():

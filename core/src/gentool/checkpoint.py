@@ -117,12 +117,15 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> torch
 def _state_mismatch(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> str:
     """What keeps `state` from loading into `model` (missing, unexpected or reshaped tensors), or "" when it fits."""
     expected = model.state_dict()
-    parts = []
-    for label, names in (("missing", expected.keys() - state.keys()), ("unexpected", state.keys() - expected.keys())):
-        if names:
-            shown = sorted(names)
-            parts.append(f"{label}: {', '.join(shown[:4])}{', ...' if len(shown) > 4 else ''}")
-    reshaped = sorted(k for k in expected.keys() & state.keys() if expected[k].shape != state[k].shape)
-    if reshaped:
-        parts.append(f"other shapes: {', '.join(reshaped[:4])}{', ...' if len(reshaped) > 4 else ''}")
-    return "; ".join(parts)
+    problems = {
+        "missing": expected.keys() - state.keys(),
+        "unexpected": state.keys() - expected.keys(),
+        "other shapes": {k for k in expected.keys() & state.keys() if expected[k].shape != state[k].shape},
+    }
+    return "; ".join(f"{label}: {_first_names(names)}" for label, names in problems.items() if names)
+
+
+def _first_names(names: set[str], shown: int = 4) -> str:
+    """Up to `shown` of the names, sorted, then "..." if there are more."""
+    first = sorted(names)[:shown]
+    return ", ".join(first) + (", ..." if len(names) > shown else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -25,11 +26,14 @@ def find(registry: Registry, name: str, kind: str | None) -> Component:
     return registry.get(matches[0].kind, name)
 
 
-def _type_name(annotation: Any) -> str:
-    """The option type as `gentool info` shows it: int, float, ...; a Literal lists its choices."""
+def type_text(annotation: Any) -> str:
+    """An option's type as a reader writes values: `"a" | "b"` for a Literal, `int | None`, `dict[str, Any]`
+    (shown by `gentool info` and docs/configuration.md)."""
     if get_origin(annotation) is Literal:
-        return " | ".join(repr(choice) for choice in get_args(annotation))
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        return " | ".join(json.dumps(choice) for choice in get_args(annotation))
+    if get_origin(annotation) is None and isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
 
 
 def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
@@ -39,7 +43,7 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str,
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(_rows(annotation, f"{prefix}{key}."))
             continue
-        type_name = _type_name(annotation)
+        type_name = type_text(annotation)
         default = "(required)" if field.is_required() else repr(field.get_default(call_default_factory=True))
         rows.append((f"{prefix}{key}", type_name, default, field.description or ""))
     return rows

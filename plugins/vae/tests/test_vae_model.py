@@ -34,6 +34,15 @@ def test_shapes_for_gray_digits_and_colour_images(shape, prior):
         assert model.elbo(x).shape == model.iw_bound(x, 3).shape == (5,)
 
 
+def test_samples_are_decoded_draws_of_the_prior():
+    model = make_vae().eval()
+    with torch.no_grad():
+        drawn = model.decode(model.prior.sample(4, torch.Generator().manual_seed(5)))
+        torch.testing.assert_close(model.sample(4, generator=torch.Generator().manual_seed(5)), drawn)
+        standard = model.decode(torch.randn(4, 4, generator=torch.Generator().manual_seed(5)))
+        assert not torch.allclose(drawn, standard)
+
+
 def test_samples_follow_the_generator():
     model = make_vae().eval()
     with torch.no_grad():
@@ -129,6 +138,7 @@ def test_registered_trains_and_reloads_in_a_new_process(tmp_path):
     run = check_model_trains("vae", tmp_path, steps=4, options={"width": 8, "hidden": 32})
     records = (run.dir / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 4 and '"kl"' in records[-1] and '"elbo"' in records[-1]
+    assert float(run.model.prior.logits.detach().abs().max()) > 0  # the mixture prior trains with the ELBO (starts at 0)
 
 
 def test_trains_on_colour_images(tmp_path):

@@ -46,15 +46,20 @@ def test_mixture_draws_follow_weights_and_components():
 
 
 def test_mixture_kl_estimate_is_unbiased():
-    # a one-component mixture at N(0, I) is the standard prior: the one-sample estimates average to the exact KL
-    prior = mixture([1.0], [[0.0, 0.0, 0.0]], [[1.0, 1.0, 1.0]])
+    # with one component N(m, s²) the KL has a closed form: the one-sample estimates must average to it
+    m, s = np.array([1.0, -0.5, 0.2]), np.array([2.0, 0.5, 1.0])
+    prior = mixture([1.0], [m.tolist()], [s.tolist()])
     mean = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.3, -0.2]])
     log_var = torch.tensor([[-1.0, 0.5, 0.0], [0.2, -2.0, 1.0]])
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         draws = torch.stack([prior.kl(mean, log_var, bounds.draw(mean, log_var, g)) for _ in range(20000)])
-    exact = StandardNormalPrior(3).kl(mean, log_var, mean)
-    torch.testing.assert_close(draws.mean(0), exact, atol=0.03, rtol=0)
+    sq = np.exp(0.5 * log_var.numpy())
+    exact = (np.log(s / sq) + (sq**2 + (mean.numpy() - m) ** 2) / (2 * s**2) - 0.5).sum(axis=1)
+    np.testing.assert_allclose(draws.mean(0).numpy(), exact, atol=0.03)
+    # the standard prior's KL is the same closed form with m = 0, s = 1, exactly
+    standard = StandardNormalPrior(3).kl(mean, log_var, mean).numpy()
+    np.testing.assert_allclose(standard, (-np.log(sq) + (sq**2 + mean.numpy() ** 2) / 2 - 0.5).sum(axis=1), rtol=1e-5)
 
 
 def test_importance_bound_with_a_learned_prior_is_exact_with_the_true_posterior():

@@ -24,6 +24,11 @@ def gaussian_log_density(z: Tensor, mean: Tensor, log_var: Tensor) -> Tensor:
     return -0.5 * (LOG_2PI + log_var + (z - mean).square() / log_var.exp()).sum(dim=-1)
 
 
+def standard_normal_log_density(z: Tensor) -> Tensor:
+    """log N(z; 0, I) summed over the last dim."""
+    return -0.5 * (LOG_2PI + z.square()).sum(dim=-1)
+
+
 def kl_to_standard_normal(mean: Tensor, log_var: Tensor) -> Tensor:
     """KL(N(mean, exp(log_var)) || N(0, I)) per row, in closed form."""
     return 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(dim=-1)
@@ -67,7 +72,6 @@ def iw_bound(
     z = draw(mean_k, log_var_k, generator)  # (k, N, D)
     x_k = x.unsqueeze(0).expand(k, *x.shape).reshape(k * n, *x.shape[1:])
     log_px = log_likelihood(z.reshape(k * n, d), x_k).view(k, n)
-    zeros = torch.zeros_like(z)
-    log_pz = log_prior(z) if log_prior is not None else gaussian_log_density(z, zeros, zeros)
+    log_pz = (log_prior or standard_normal_log_density)(z)
     log_w = log_px + log_pz - gaussian_log_density(z, mean_k, log_var_k)
     return torch.logsumexp(log_w, dim=0) - math.log(k)

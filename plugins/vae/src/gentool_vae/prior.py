@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gentool_vae.bounds import LOG_2PI, gaussian_log_density, kl_to_standard_normal
+from gentool_vae.bounds import gaussian_log_density, kl_to_standard_normal, standard_normal_log_density
 
 
 class StandardNormalPrior(nn.Module):
@@ -24,7 +24,7 @@ class StandardNormalPrior(nn.Module):
 
     def log_prob(self, z: Tensor) -> Tensor:
         """log p(z) summed over the last dim."""
-        return -0.5 * (LOG_2PI + z.square()).sum(dim=-1)
+        return standard_normal_log_density(z)
 
     def kl(self, mean: Tensor, log_var: Tensor, z: Tensor) -> Tensor:
         """KL(q(z|x) || p(z)) per row (`z`, a draw from q, is not needed)."""
