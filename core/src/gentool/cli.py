@@ -87,6 +87,11 @@ def info(
     prefix = {"model": "model", "dataset": "dataset", "metric": f"metric.{component.name}"}.get(component.kind)
     if prefix:
         out.print(f"Set an option with --set {prefix}.KEY=VALUE or in a TOML file under \\[{prefix}].")
+    if component.sample_config is not None:
+        out.print(
+            "Sample options (sample.KEY) are chosen at sample time: `gentool run|eval --set sample.KEY=VALUE`, "
+            "`gentool sample RUN --set KEY=VALUE`."
+        )
 
 
 @app.command()
@@ -118,10 +123,13 @@ def plugins(
 
 
 def _print_metrics(metrics: dict) -> None:
+    """The results table, then each metric's error as a whole paragraph (never cut to a column's width)."""
     if metrics:
-        from gentool.evaluate import results_table
+        from gentool.evaluate import result_errors, results_table
 
         out.print(results_table(metrics))
+        for name, message in result_errors(metrics):
+            out.print(Text.assemble((f"{name}: ", "yellow"), message), highlight=False, soft_wrap=True)
 
 
 @app.command()

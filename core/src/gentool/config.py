@@ -40,6 +40,23 @@ class ComponentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+class SampleConfig(ComponentConfig):
+    """Base of a model's sample-time options (truncation, sampler, step count, temperature): chosen when sampling a
+    trained run, never fixed by training. A model registers its subclass as `sample_config`."""
+
+
+def sample_options(config: type[BaseModel], options: Any = None, prefix: str = "sample") -> Any:
+    """`options` (None, a dict of fields or an instance) as a validated `config` instance; a GentoolError names the
+    bad key, its value and what is accepted."""
+    if isinstance(options, config):
+        return options
+    if isinstance(options, BaseModel):
+        options = options.model_dump()
+    if options is not None and not isinstance(options, dict):
+        raise GentoolError(f"Sample options must be a dict of {config.__name__}'s fields, not {type(options).__name__}.")
+    return validate_section(config, dict(options or {}), prefix)
+
+
 class ModelConfig(ComponentConfig):
     """Options every model has; plugins subclass it and may change the defaults."""
 
@@ -87,7 +104,14 @@ class TrainerConfig(ComponentConfig):
         "auto", description="auto: bf16 autocast on CUDA when supported, else fp32; fp16 uses a GradScaler (CUDA)"
     )
     clip_norm: float | None = Field(None, gt=0, description="clip each optimizer's gradient norm to this value")
-    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule within a stage")
+    schedule: Literal["constant", "cosine", "linear-decay"] = Field(
+        "constant",
+        description="learning-rate schedule within a stage: constant; cosine to zero; linear-decay: constant, then "
+        "linear to zero from `decay_start` (CycleGAN's)",
+    )
+    decay_start: float = Field(
+        0.5, ge=0, lt=1, description='fraction of a stage after which "linear-decay" starts to lower the learning rate'
+    )
     warmup_steps: int = Field(0, ge=0, description="linear learning-rate warm-up at the start of each stage")
     log_every: int = Field(25, gt=0, description="steps between lines of metrics.jsonl")
     sample_every: int = Field(500, gt=0, description="steps between sample grids in samples/")
@@ -122,6 +146,11 @@ class RunConfig(ComponentConfig):
     metric: dict[str, Any] = Field(
         default_factory=dict,
         description="metric options: `metric.NAME.KEY` for one metric, `metric.KEY` for every selected metric having KEY",
+    )
+    sample: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the model's sample-time options (truncation, sampler, steps...; see `gentool info MODEL`), used "
+        "by the final metrics and the training grids; `gentool sample` and `gentool eval` take them too",
     )
     trainer: TrainerConfig = Field(
         default_factory=TrainerConfig, description="how the trainer runs any model (see the trainer section)"

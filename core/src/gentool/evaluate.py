@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from gentool.errors import GentoolError, NotApplicable
+from gentool.sampling import draw_samples
 
 
 def _split_tensors(split: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -39,12 +40,15 @@ class Evaluator:
     """
 
     def __init__(
-        self, model: Any, dataset: Any, *, samples: int = 1000, batch_size: int = 250, device: Any = "cpu", seed: int = 0
+        self, model: Any, dataset: Any, *, samples: int = 1000, batch_size: int = 250, device: Any = "cpu", seed: int = 0,
+        sample_options: Any = None,
     ) -> None:
         self.model, self.dataset = model, dataset
         self.info = dataset.info()
         self.n_samples, self.batch_size = int(samples), int(batch_size)
         self.device, self.seed = torch.device(device), int(seed)
+        self.sample_options = sample_options
+        self.networks_used: list[str] = []  # feature networks handed out, in order (evaluate() reports them)
         self._cache: dict[Any, Any] = {}
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -53,16 +57,36 @@ class Evaluator:
             self._cache[key] = compute()
         return self._cache[key]
 
-    def _split(self, split: str) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return self.memo(("split", split), lambda: _split_tensors(self.dataset.split(split)))
+    def _split(self, split: str, domain: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        def read() -> tuple[torch.Tensor, torch.Tensor | None]:
+            data = self.dataset.split(split)
+            parts = getattr(data, "domains", None)
+            if parts is None:
+                if domain not in (None, 0):
+                    raise NotApplicable(f"the data has one domain, so there is no domain {domain}")
+                return _split_tensors(data)
+            if not 0 <= (domain or 0) < len(parts):
+                raise NotApplicable(f"the data has {len(parts)} domains, so there is no domain {domain}")
+            return _split_tensors(parts[domain or 0])
 
-    def real(self, split: str = "test") -> torch.Tensor:
-        """Every item of `split` as a float CPU tensor: images (N, C, H, W) in [0, 1] or points (N, D)."""
-        return self._split(split)[0]
+        return self.memo(("split", split, domain or 0), read)
 
-    def real_labels(self, split: str = "test") -> torch.Tensor | None:
-        """The int64 labels (N,) of `split`, or None when the data is unlabelled."""
-        return self._split(split)[1]
+    def domain_info(self, domain: int | None = None) -> Any:
+        """The DataInfo of `domain` (multi-domain data), or of the data when None."""
+        if domain is None:
+            return self.info
+        if not 0 <= domain < max(1, len(self.info.domains)):
+            raise NotApplicable(f"the data has {max(1, len(self.info.domains))} domain(s), so there is no domain {domain}")
+        return self.info.domains[domain] if self.info.domains else self.info
+
+    def real(self, split: str = "test", domain: int | None = None) -> torch.Tensor:
+        """Every item of `split` (of `domain` for multi-domain data; default domain 0) as a float CPU tensor: images
+        (N, C, H, W) in [0, 1] or points (N, D)."""
+        return self._split(split, domain)[0]
+
+    def real_labels(self, split: str = "test", domain: int | None = None) -> torch.Tensor | None:
+        """The int64 labels (N,) of `split` (of `domain`), or None when the data is unlabelled."""
+        return self._split(split, domain)[1]
 
     def batches(self, x: torch.Tensor) -> Iterator[torch.Tensor]:
         """`x` in slices of `batch_size`, each moved to the evaluation device."""
@@ -94,10 +118,11 @@ class Evaluator:
             parts = []
             for start in range(0, n, self.batch_size):
                 count = min(self.batch_size, n - start)
-                kwargs: dict[str, Any] = {"generator": generator}
-                if labels is not None:
-                    kwargs["labels"] = labels[start : start + count].to(self.device)
-                parts.append(self.model.sample(count, **kwargs).detach().to("cpu", torch.float32))
+                part_labels = labels[start : start + count].to(self.device) if labels is not None else None
+                images = draw_samples(
+                    self.model, count, labels=part_labels, generator=generator, options=self.sample_options
+                )
+                parts.append(images.detach().to("cpu", torch.float32))
             return torch.cat(parts)
 
         return self.memo(key, lambda: self.run_model(draw))
@@ -114,8 +139,8 @@ class Evaluator:
 
         return self.memo(("reconstructions", split), lambda: self.run_model(run))
 
-    def network_name(self, network: str = "auto") -> str:
-        """The feature network `network` stands for; "auto" chooses by the data (see docs/metrics.md)."""
+    def network_name(self, network: str = "auto", domain: int | None = None) -> str:
+        """The feature network `network` stands for; "auto" takes the one the data declares, else `fallback_network`."""
         from gentool.registry import registry
 
         names = registry().names("features")
@@ -125,28 +150,27 @@ class Evaluator:
 
                 raise unknown_choice("feature network", network, names)
             return network
-        info = self.info
-        if info.kind == "points":
-            choice = "raw"
-        elif info.name in names:
-            choice = info.name
-        elif tuple(info.shape) == (1, 28, 28):
-            choice = "digits"
-        else:
-            choice = "inception"
+        info = self.domain_info(domain)
+        choice = info.features or fallback_network(info)
         if choice not in names:
+            declared = f'declares the feature network "{info.features}", which is not installed' if info.features else (
+                f"declares no feature network, and the fallback for {info.kind} data of shape {tuple(info.shape)} is "
+                f'"{choice}", which is not installed')
             raise GentoolError(
-                f"No feature network suits {info.kind} data of shape {tuple(info.shape)} (dataset "
-                f'"{info.name}"). Registered feature networks: {", ".join(names) or "(none)"}; choose one with '
-                "--set metric.features=NAME."
+                f'The dataset "{info.name}" {declared}. Registered feature networks: {", ".join(names) or "(none)"}; '
+                "choose one with --set metric.features=NAME."
             )
         return choice
 
-    def network(self, network: str = "auto", options: dict[str, Any] | None = None) -> torch.nn.Module:
+    def network(
+        self, network: str = "auto", options: dict[str, Any] | None = None, domain: int | None = None
+    ) -> torch.nn.Module:
         """The built feature network (in eval mode on the evaluation device), built once per name and options."""
         from gentool.registry import build, registry
 
-        name = self.network_name(network)
+        name = self.network_name(network, domain)
+        if name not in self.networks_used:
+            self.networks_used.append(name)
         options = dict(options or {})
         key = ("network", name, json.dumps(options, sort_keys=True, default=str))
 
@@ -165,12 +189,14 @@ class Evaluator:
         return self.memo(key, make)
 
     def features(
-        self, images: torch.Tensor, network: str = "auto", options: dict[str, Any] | None = None
+        self, images: torch.Tensor, network: str = "auto", options: dict[str, Any] | None = None,
+        domain: int | None = None,
     ) -> dict[str, torch.Tensor]:
         """The network's outputs for `images` in float64 on the CPU: {"features": (N, D), "logits": (N, K) for
-        classifiers}; cached for as long as the evaluator holds the same `images` tensor."""
-        module = self.network(network, options)
-        name = self.network_name(network)
+        classifiers}; cached for as long as the evaluator holds the same `images` tensor. "auto" picks the network
+        that suits `domain` (multi-domain data) or the data."""
+        module = self.network(network, options, domain)
+        name = self.network_name(network, domain)
         key = ("features", name, json.dumps(options or {}, sort_keys=True, default=str), id(images))
 
         @torch.no_grad()
@@ -184,6 +210,17 @@ class Evaluator:
         return self.memo(key, run)[1]  # the cache holds `images` too, so its id cannot be reused meanwhile
 
 
+def fallback_network(info: Any) -> str:
+    """The feature network for data that declares none (the one documented rule): "raw" for points, "digits" for
+    28x28 grey images (core's digits classifier: right for digits, only a rough judge of other 28 px data, which
+    is why every result names its network), "inception" for everything else."""
+    if info.kind == "points":
+        return "raw"
+    if tuple(info.shape) == (1, 28, 28):
+        return "digits"
+    return "inception"
+
+
 def evaluate(
     model: Any,
     dataset: Any,
@@ -193,17 +230,23 @@ def evaluate(
     batch_size: int = 250,
     device: Any = "cpu",
     seed: int = 0,
+    sample_options: Any = None,
 ) -> dict[str, dict[str, Any]]:
-    """{metric: {key: value}} for each (name, options); a metric that does not apply, or fails for a reason the user
-    can fix, gives {"error": reason} and the others still run."""
+    """{metric: {key: value}} for each (name, options); values are floats, plus "features" naming the feature
+    network(s) a metric used. A metric that does not apply, or fails for a reason the user can fix, gives
+    {"error": reason} and the others still run. `sample_options` go to every `model.sample` call."""
     from gentool.registry import build
 
-    evaluator = Evaluator(model, dataset, samples=samples, batch_size=batch_size, device=device, seed=seed)
+    evaluator = Evaluator(model, dataset, samples=samples, batch_size=batch_size, device=device, seed=seed,
+                          sample_options=sample_options)
     results: dict[str, dict[str, Any]] = {}
     for name, options in metrics:
+        evaluator.networks_used = []
         try:
             metric = build("metric", name, options, prefix=f"metric.{name}")
             results[name] = {key: float(value) for key, value in metric.compute(evaluator).items()}
+            if evaluator.networks_used:
+                results[name]["features"] = ", ".join(evaluator.networks_used)
         except NotApplicable as exc:
             results[name] = {"error": f"not applicable: {exc}"}
         except GentoolError as exc:
@@ -219,11 +262,18 @@ def format_value(value: Any) -> str:
 
 
 def results_table(results: dict[str, dict[str, Any]], title: str = "evaluation") -> Any:
-    """A rich Table with one row per (metric, key, value) for the CLI to print."""
+    """A rich Table with one row per (metric, key, value) for the CLI to print; errors are left to `result_errors`,
+    which are printed whole below the table (a table cell would cut the paths and addresses they hold)."""
     from rich.table import Table
 
     table = Table("metric", "key", "value", title=title)
     for name, values in results.items():
         for key, value in values.items():
-            table.add_row(name, key, format_value(value))
+            if key != "error":
+                table.add_row(name, key, format_value(value))
     return table
+
+
+def result_errors(results: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(metric, message) for every metric that gave no values."""
+    return [(name, values["error"]) for name, values in results.items() if "error" in values]

@@ -1,11 +1,12 @@
 """The hooks a gentool plugin implements. Each `register_*` hook is handed a `register` callable:
 
-    register(name, target, *, config=None, summary="")
+    register(name, target, *, config=None, summary="", sample_config=None)
 
 `name` is the component's user-facing name (lowercase, digits and dashes); `target` is `"module:attr"` (imported
 only when the component is used, so listing stays fast) or the object itself; `config` is its pydantic model
 (or a `"module:attr"` string for one) whose fields are the component's options; `summary` is one line for
-`gentool list`. Mark implementations with `@gentool.hookimpl`.
+`gentool list`; `sample_config` (models only) is the pydantic model of options chosen at sample time (a
+`SampleConfig` subclass). Mark implementations with `@gentool.api.hookimpl`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def register_commands(app: Any) -> None:
     contributes no command; the rest of the CLI works."""
 
 
+# The one list of component kinds, each with the hook that registers it.
 REGISTER_HOOKS = {
     "register_models": "model",
     "register_losses": "loss",
@@ -64,3 +66,4 @@ REGISTER_HOOKS = {
     "register_metrics": "metric",
     "register_features": "features",
 }
+KINDS = tuple(REGISTER_HOOKS.values())

@@ -50,9 +50,12 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str,
 
 
 def describe(registry: Registry, name: str, kind: str | None) -> tuple[Component, list[tuple[str, str, str, str]]]:
-    """(component, rows of option, type, default, description)."""
+    """(component, rows of option, type, default, description); a model's sample-time options follow as `sample.KEY`."""
     component = find(registry, name, kind)
-    return component, _rows(component.config_model())
+    rows = _rows(component.config_model())
+    if component.sample_config is not None:
+        rows += _rows(component.sample_config_model(), "sample.")
+    return component, rows
 
 
 def check_component(component: Component) -> str | None:

@@ -116,9 +116,15 @@ def _call_register_hooks(manager: pluggy.PluginManager, record: PluginRecord) ->
             if impl.plugin is not record.module:
                 continue
 
-            def register(name: str, target: Any, *, config: Any = None, summary: str = "", _kind: str = kind) -> None:
+            def register(
+                name: str, target: Any, *, config: Any = None, summary: str = "", sample_config: Any = None,
+                _kind: str = kind,
+            ) -> None:
+                if sample_config is not None and _kind != "model":
+                    raise TypeError(f'{_kind} "{name}": only models take a sample_config')
                 found.append(
-                    Component(name, _kind, target, config, summary, record.name, record.distribution, record.version)
+                    Component(name, _kind, target, config, summary, record.name, record.distribution, record.version,
+                              sample_config)
                 )
 
             kwargs = {"register": register}

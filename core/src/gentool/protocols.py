@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from gentool.evaluate import Evaluator
     from gentool.trainer.context import StepContext
 
-KINDS = ("model", "loss", "quantizer", "dataset", "metric")
-
-
 @dataclass(frozen=True)
 class DataInfo:
-    """What a model needs to size itself: `shape` is (C, H, W) for images or (D,) for points."""
+    """What a model needs to size itself: `shape` is (C, H, W) for images or (D,) for points.
+
+    `features` names the registered feature network that suits the data ("" lets the evaluator's documented
+    fallback rule choose). `domains` describes each domain of multi-domain (unpaired) data, in order; the top-level
+    fields then describe domain 0.
+    """
 
     kind: Literal["image", "points"]
     shape: tuple[int, ...]
@@ -32,6 +34,8 @@ class DataInfo:
     train_size: int = 0
     class_names: tuple[str, ...] = ()
     name: str = ""
+    features: str = ""
+    domains: tuple[DataInfo, ...] = ()
 
     @property
     def labelled(self) -> bool:
@@ -45,6 +49,8 @@ class DataInfo:
             "train_size": self.train_size,
             "class_names": list(self.class_names),
             "name": self.name,
+            "features": self.features,
+            "domains": [domain.to_json() for domain in self.domains],
         }
 
     @classmethod
@@ -56,6 +62,8 @@ class DataInfo:
             train_size=data.get("train_size", 0),
             class_names=tuple(data.get("class_names", ())),
             name=data.get("name", ""),
+            features=data.get("features", ""),
+            domains=tuple(cls.from_json(domain) for domain in data.get("domains", ())),
         )
 
 
@@ -64,20 +72,24 @@ class Batch:
     """One training batch on the training device.
 
     `x`: images (N, C, H, W) in [0, 1] or points (N, D); `y`: labels (N,) or None;
-    `index`: (N,) int64 positions of the items in the train split (GLO keeps one latent per item).
+    `index`: (N,) int64 positions of the items in the train split (GLO keeps one latent per item);
+    `domains`: for multi-domain data, one independently shuffled Batch per domain (x, y, index are domain 0's).
     """
 
     x: torch.Tensor
     y: torch.Tensor | None
     index: torch.Tensor
+    domains: tuple[Batch, ...] = ()
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A phase of training with its own optimizers; `share` is its fraction of the run's step or time budget."""
+    """A phase of training with its own optimizers; `share` is its fraction of the run's step or time budget and
+    `batch_size`, when set, replaces the model's batch size for this stage (progressive growing: one per resolution)."""
 
     name: str
     share: float = 1.0
+    batch_size: int | None = None
 
 
 @dataclass
@@ -108,14 +120,20 @@ class Model(Protocol):
     - `train_step(batch, ctx)` does one step of the current stage, calling `ctx.step(name, loss)` once per
       optimizer update (any number of times: n_critic discriminator updates then one generator update),
       and returns the scalars to log (tensors or floats, detached).
-    - `sample(n, labels=None, generator=None)` returns n new images in [0, 1] (points for points data);
+    - `sample(n, labels=None, generator=None[, options])` returns n new images in [0, 1] (points for points data);
       a model with `conditional = True` accepts `labels` (N,) (on any device: the model moves them) and
-      otherwise draws them uniformly. Noise comes from `generator` (a CPU generator) when given.
+      otherwise draws them uniformly. Noise comes from `generator` (a CPU generator) when given. A model that
+      registers a `sample_config` also takes `options`: core passes a validated instance of it; Python callers may
+      pass a dict or None (normalise with `gentool.api.sample_options`).
     Optional members, looked up with getattr: `reconstruct(x) -> x_hat` for autoencoders;
-    `encode_indices(x)` for quantized models; `ema_modules: tuple[str, ...]` naming submodules whose weights
-    the trainer averages (used for sampling and the saved weights); `end_stage(stage, ctx)` called after a stage;
-    `report_metrics: tuple[str, ...]` naming cheap metrics that every `gentool run` of the model computes at the end
-    besides the requested ones (a VQ-VAE: recon and codebook).
+    `encode_indices(x)` with `codebook_size: int` for quantized models (the codebook metric counts codes);
+    `ema_modules: tuple[str, ...]` naming submodules whose weights the trainer averages (used for sampling and the
+    saved weights); `end_stage(stage, ctx)` called after a stage; `report_metrics: tuple[str, ...]` naming cheap
+    metrics that every `gentool run` of the model computes at the end besides the requested ones (a VQ-VAE: recon
+    and codebook); `extra_state() -> dict[str, Tensor]` and `load_extra_state(state)` for training state that is not
+    in the state_dict but must survive a resume (an image pool); `translate(x, direction)` with
+    `directions: tuple[str, ...]` for translation models; `grid(n, generator) -> images` for what the training
+    sample grids show when it is not plain samples (source | translation | cycle rows).
     """
 
     conditional: ClassVar[bool]
@@ -137,7 +155,8 @@ class Model(Protocol):
 class Loss(Protocol):
     """A loss built as `Loss(config)`; `role` says which of two call forms it implements.
 
-    role "reconstruction": `loss(pred, target) -> (N,)` per-sample loss, summed over non-batch dims.
+    role "reconstruction": `loss(pred, target) -> (N,)` per-sample loss, summed over non-batch dims; a loss with
+    `accepts_logits = True` also takes `loss(logits, target, logits=True)` (pre-sigmoid decoder outputs).
     role "adversarial": `loss.discriminator(critic, real, fake) -> scalar` where `critic(x) -> (N,) logits`
     (it may call the critic more than once, e.g. a gradient penalty on interpolates), and
     `loss.generator(fake_logits) -> scalar`.
@@ -152,7 +171,7 @@ class Quantizer(Protocol):
 
     `codebook_size` is the number of distinct codes; `lookup(indices (N, H, W)) -> (N, D, H, W)` maps codes
     back to latents (the prior's samples decode through it). Buffers (EMA statistics) must stay identical across
-    ranks under torchrun: reduce them with `gentool.distributed.all_reduce_sum` before updating.
+    ranks under torchrun: reduce them with `gentool.api.all_reduce_sum` before updating.
     """
 
     codebook_size: int
@@ -166,10 +185,11 @@ class Quantizer(Protocol):
 class Dataset(Protocol):
     """A dataset built as `Dataset(config)`; reading or generating the data happens in `split`, not `__init__`.
 
-    `info()` describes the data. `split(name)` for name in ("train", "test") returns either an
-    `gentool.datasets.base.InMemorySplit` (small sets: the trainer moves it to the device and batches there)
-    or any map-style torch dataset whose items are `(x, label)` with x float CHW in [0, 1] and label an int
-    (-1 when unlabelled) (large sets: streamed with a DataLoader). Splits are deterministic for a given seed.
+    `info()` describes the data. `split(name)` for name in ("train", "test") returns either an `InMemorySplit`
+    (small sets: the trainer moves it to the device and batches there), any map-style torch dataset whose items are
+    `(x, label)` with x float CHW in [0, 1] and label an int (-1 when unlabelled) (large sets: streamed with a
+    DataLoader), or a `MultiDomainSplit` of one such split per domain (unpaired data; `info().domains` describes
+    them). Splits are deterministic for a given seed.
     """
 
     def info(self) -> DataInfo: ...
@@ -182,19 +202,11 @@ class Metric(Protocol):
     """A metric built as `Metric(config)`; `compute(evaluator)` returns {key: float} for summary.json.
 
     The evaluator hands out (and caches) the held-out test images, model samples, reconstructions and
-    feature-network features. A metric that does not apply raises `gentool.errors.NotApplicable(reason)`.
+    feature-network features. A metric that does not apply raises `NotApplicable(reason)`.
     """
 
     def compute(self, evaluator: Evaluator) -> dict[str, float]: ...
 
-
-PROTOCOLS: dict[str, type] = {
-    "model": Model,
-    "loss": Loss,
-    "quantizer": Quantizer,
-    "dataset": Dataset,
-    "metric": Metric,
-}
 
 # The members `gentool plugins --check` looks for on a registered target (class attributes or methods).
 REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {

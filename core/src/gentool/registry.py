@@ -21,6 +21,7 @@ class Component:
     plugin: str = ""
     distribution: str = ""
     version: str = ""
+    sample_config: Any = None
 
     @property
     def origin(self) -> str:
@@ -43,11 +44,28 @@ class Component:
             raise GentoolError(f"The {self.origin} is broken: its config {model!r} is not a pydantic model.")
         return model
 
+    def sample_config_model(self) -> type:
+        """The model's sample-time options model (an empty SampleConfig when it declares none)."""
+        from gentool.config import SampleConfig
+
+        if self.sample_config is None:
+            return SampleConfig
+        model = self._resolve(self.sample_config, "sample_config")
+        if not (isinstance(model, type) and issubclass(model, SampleConfig)):
+            raise GentoolError(f"The {self.origin} is broken: its sample_config {model!r} is not a SampleConfig.")
+        return model
+
     def parse(self, options: dict[str, Any] | None, prefix: str) -> Any:
         """Validate `options` against the config model; errors name `prefix.key`, the value and what is accepted."""
         from gentool.config import validate_section
 
         return validate_section(self.config_model(), options or {}, prefix)
+
+    def parse_sample(self, options: dict[str, Any] | None, prefix: str = "sample") -> Any:
+        """Validate sample-time `options` against the model's sample config (same errors as `parse`)."""
+        from gentool.config import validate_section
+
+        return validate_section(self.sample_config_model(), options or {}, prefix)
 
     def _resolve(self, spec: Any, what: str) -> Any:
         if not isinstance(spec, str):
@@ -118,12 +136,59 @@ def registry() -> Registry:
     return plugin_state().registry
 
 
-def build(kind: str, name: str, options: dict[str, Any] | None = None, *, prefix: str | None = None, **context: Any):
+def registered_names(kind: str) -> list[str]:
+    """The sorted names of every registered component of `kind` (for messages listing the valid choices)."""
+    return registry().names(kind)
+
+
+def build(
+    kind: str,
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    prefix: str | None = None,
+    role: str | None = None,
+    **context: Any,
+):
     """Build component `name` of `kind` as `target(config, **context)` with `options` validated by its config.
 
     Plugins use this to build components they depend on by name, e.g. a GAN its loss:
-    `build("loss", config.loss, config.loss_options, prefix="model.loss_options")`.
+    `build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")`.
+    With `role`, a component whose `role` differs is refused with the registered names that have that role.
     """
     component = registry().get(kind, name)
+    target = component.load()
+    if role is not None and getattr(target, "role", None) != role:
+        fitting = [c.name for c in registry().of_kind(kind) if _has_role(c, role)]
+        raise GentoolError(
+            f'The {kind} "{name}" cannot be used here: it has the role {getattr(target, "role", None)!r}, not '
+            f'"{role}". Valid {role} {kind} names: {", ".join(fitting) or "(none installed)"}.'
+        )
     config = component.parse(options, prefix or kind)
-    return component.load()(config, **context)
+    if kind == "model":
+        return build_model(component, config, **context)
+    return target(config, **context)
+
+
+def build_model(component: Component, config: Any, info: Any) -> Any:
+    """The model `component` builds from its validated `config` and the data's `info`, checked against the Model
+    protocol (an nn.Module with stages, optimizers, train_step, sample, conditional): the one way core builds one."""
+    import torch
+
+    from gentool.protocols import Model
+
+    model = component.load()(config, info)
+    if not isinstance(model, Model) or not isinstance(model, torch.nn.Module):
+        raise GentoolError(
+            f"The {component.origin} is broken: the object it builds is not an nn.Module satisfying the Model "
+            "protocol (stages, optimizers, train_step, sample, conditional). Run `gentool plugins --check`."
+        )
+    return model
+
+
+def _has_role(component: Component, role: str) -> bool:
+    """Whether the component's target declares `role` (a target that fails to import has none)."""
+    try:
+        return getattr(component.load(), "role", None) == role
+    except GentoolError:
+        return False

@@ -19,6 +19,7 @@ class ResolvedRun:
     dataset: Component
     dataset_config: Any
     metrics: list[tuple[str, dict[str, Any]]]
+    sample_options: Any  # the model's validated SampleConfig, or None when the model declares no sample options
     trainer: TrainerConfig
     eval: EvalConfig
     seed: int
@@ -40,6 +41,7 @@ class ResolvedRun:
             "dataset": {"name": self.dataset.name, **self.dataset_config.model_dump(mode="json")},
             "metrics": [name for name, _ in self.metrics],
             "metric": {name: options for name, options in self.metrics},
+            "sample": self.sample_options.model_dump(mode="json") if self.sample_options is not None else {},
             "trainer": self.trainer.model_dump(mode="json"),
             "eval": self.eval.model_dump(mode="json"),
             "seed": self.seed,
@@ -102,6 +104,13 @@ def _metric_options(names: list[str], section: dict[str, Any]) -> list[tuple[str
     return resolved
 
 
+def resolve_sample_options(model: Component, options: dict[str, Any]) -> Any:
+    """The model's sample options validated (errors name `sample.KEY`), or None for a model that declares none
+    (any option given to such a model is an error naming the valid keys: none)."""
+    parsed = model.parse_sample(options, "sample")
+    return parsed if model.sample_config is not None else None
+
+
 def resolve(raw: dict[str, Any]) -> ResolvedRun:
     """Validate every section of `raw`; a GentoolError names the first bad key, its value and what is accepted."""
     raw = merge({"model": {}, "dataset": {"name": "digits"}}, raw)
@@ -112,6 +121,7 @@ def resolve(raw: dict[str, Any]) -> ResolvedRun:
     return ResolvedRun(
         model=model,
         model_config=model_config,
+        sample_options=resolve_sample_options(model, run.sample),
         dataset=dataset,
         dataset_config=dataset_config,
         metrics=_metric_options(names, run.metric),

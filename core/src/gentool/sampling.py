@@ -15,6 +15,18 @@ from gentool.errors import GentoolError
 from gentool.trainer.device import pick_device
 
 
+def draw_samples(
+    model: Any, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+    options: Any = None,
+) -> torch.Tensor:
+    """`model.sample(n, ...)`, passing `options` only when there are some (a model without a sample config does not
+    take them)."""
+    kwargs: dict[str, Any] = {"labels": labels, "generator": generator}
+    if options is not None:
+        kwargs["options"] = options
+    return model.sample(n, **kwargs)
+
+
 def label_tensor(model: Any, labels: list[int] | None, n: int) -> torch.Tensor | None:
     """`labels` cycled to length n, checked against the model's classes; None when not given."""
     if labels is None:

@@ -1,6 +1,6 @@
 """Contract checks a plugin runs against its own components in its tests (pytest or plain asserts).
 
-    from gentool.testing import check_registered, check_model_trains
+    from gentool.api import check_registered, check_model_trains
 
     def test_my_model(tmp_path):
         check_registered("model", "mymodel")
@@ -15,6 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+
+def check_plugins_healthy() -> None:
+    """No installed gentool plugin is broken (under GENTOOL_STRICT_PLUGINS=1 a broken one fails a test session)."""
+    from gentool.plugins import check_strict, plugin_state
+
+    check_strict(plugin_state())
 
 
 def check_registered(kind: str, name: str) -> Any:

@@ -10,10 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.errors import GentoolError
-from gentool.protocols import DataInfo
-from gentool.testing import check_images, check_model_trains, check_registered
-from gentool.trainer.loop import train
+from gentool.api import DataInfo, GentoolError, check_images, check_model_trains, check_registered, train
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.model import CGAN
 

@@ -9,13 +9,14 @@ import sys
 import pytest
 import torch
 
-import gentool
+from gentool.api import load
 from gentool_cnn.gaussian import fit_gaussian
 
 SCRIPT = """
-import sys, torch, gentool
+import sys, torch
+from gentool.api import train
 torch.set_num_threads(1)
-gentool.train({"model": {"name": "cnn", "steps": 3, "batch_size": 8, "width": 8, "latent_dim": 4},
+train({"model": {"name": "cnn", "steps": 3, "batch_size": 8, "width": 8, "latent_dim": 4},
                "out": sys.argv[1], "trainer": {"log_every": 1, "sample_every": 3, "checkpoint_every": 3}})
 """
 
@@ -29,7 +30,7 @@ def test_two_ranks_train_their_own_shards_and_share_one_gaussian(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(script), str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    model = gentool.load(out)
+    model = load(out)
     rows = model.trained.nonzero().squeeze(1)
     assert len(rows) == 2 * 3 * 8, "each of 2 ranks trained 3 batches of 8 distinct images"
     assert set((rows % 2).tolist()) == {0, 1}, "rank r trains items r, r+2, ...: both shards are in the saved table"

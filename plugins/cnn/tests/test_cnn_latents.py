@@ -7,8 +7,7 @@ import copy
 import numpy as np
 import torch
 
-from gentool.protocols import Batch, DataInfo
-from gentool.trainer.context import StepContext
+from gentool.api import Batch, DataInfo, StepContext
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.latents import pixel_projection, project_pixels, sphere_step
 from gentool_cnn.model import GLO

@@ -10,11 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import gentool
-from gentool.errors import GentoolError
-from gentool.protocols import DataInfo
-from gentool.registry import build
-from gentool.testing import check_images, check_model_trains, check_registered
+from gentool.api import DataInfo, GentoolError, build, check_images, check_model_trains, check_registered, train
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.gaussian import JITTER
 from gentool_cnn.model import GLO
@@ -30,7 +26,7 @@ def _train(tmp_path, name="run", steps=3, **options):
         "out": str(tmp_path / name),
         "trainer": {"log_every": 1, "sample_every": steps, "checkpoint_every": steps, "grid_size": 16},
     }
-    return gentool.train(raw)
+    return train(raw)
 
 
 @pytest.fixture(scope="module")

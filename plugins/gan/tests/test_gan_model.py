@@ -8,10 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.errors import GentoolError
-from gentool.protocols import DataInfo
-from gentool.testing import check_images, check_model_trains, check_registered
-from gentool.trainer.loop import train
+from gentool.api import DataInfo, GentoolError, check_images, check_model_trains, check_registered, train
 from gentool_gan.config import GANConfig
 from gentool_gan.model import GAN
 
@@ -126,7 +123,7 @@ def test_samples_repeat_with_the_same_generator():
 
 
 def test_points_move_onto_the_ring_of_gaussians(tmp_path):
-    from gentool.registry import build
+    from gentool.api import build
 
     centres = build("dataset", "gaussians", {}).mode_centers()
 

@@ -9,17 +9,13 @@ import pytest
 import torch
 from scipy import stats
 
-from gentool.errors import GentoolError
-from gentool.protocols import DataInfo
-from gentool.registry import registry
-from gentool.testing import check_images, check_model_trains, check_registered
+from gentool.api import DataInfo, GentoolError, build, check_images, check_model_trains, check_registered
 from gentool_vae import bounds
 
 
 def make_vae(shape=(1, 28, 28), **options):
-    component = registry().get("model", "vae")
-    config = component.parse({"latent_dim": 4, "width": 8, "hidden": 32, **options}, "model")
-    return component.load()(config, DataInfo("image", shape, 10, 100))
+    options = {"latent_dim": 4, "width": 8, "hidden": 32, **options}
+    return build("model", "vae", options, prefix="model", info=DataInfo("image", shape, 10, 100))
 
 
 @pytest.mark.parametrize(("shape", "prior"), [((1, 28, 28), "mixture"), ((3, 32, 32), "standard")])
@@ -148,10 +144,9 @@ def test_trains_on_colour_images(tmp_path):
 
 
 def test_elbo_metric_reports_both_bounds(tmp_path):
-    from gentool.evaluate import evaluate
+    from gentool.api import evaluate
 
-    dataset = registry().get("dataset", "digits")
-    data = dataset.load()(dataset.parse({}, "dataset"))
+    data = build("dataset", "digits")
     model = make_vae()
     results = evaluate(model, data, [("elbo", {"k": 8, "images": 40})], samples=10)["elbo"]
     assert set(results) >= {"elbo", "iwae", "iwae_k"} and results["iwae_k"] == 8

@@ -5,19 +5,22 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gentool.errors import GentoolError
-from gentool.protocols import Batch, DataInfo
-from gentool.registry import registry
-from gentool.testing import check_images, check_model_trains, check_registered
-from gentool.trainer.context import StepContext
+from gentool.api import (
+    Batch,
+    DataInfo,
+    GentoolError,
+    StepContext,
+    build,
+    check_images,
+    check_model_trains,
+    check_registered,
+)
 
 SMALL = {"width": 16, "code_dim": 4, "res_blocks": 1, "prior": {"width": 16, "layers": 1, "heads": 2}}
 
 
 def make_vqvae(shape=(1, 28, 28), classes=10, **options):
-    component = registry().get("model", "vqvae")
-    config = component.parse({**SMALL, **options}, "model")
-    return component.load()(config, DataInfo("image", shape, classes, 100))
+    return build("model", "vqvae", {**SMALL, **options}, prefix="model", info=DataInfo("image", shape, classes, 100))
 
 
 def context(model, stage: str) -> StepContext:
@@ -120,7 +123,7 @@ def test_two_stage_run_samples_and_reloads_in_a_new_process(tmp_path):
 
 
 def test_report_metrics_can_be_turned_off(tmp_path):
-    from gentool.trainer.loop import train
+    from gentool.api import train
 
     run = train({"model": {"name": "vqvae", "batch_size": 8, **SMALL}, "steps": 2, "out": str(tmp_path / "off"),
                  "eval": {"model_metrics": False}, "trainer": {"sample_every": 100, "checkpoint_every": 100}})

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.protocols import Quantizer, QuantizerOutput
-from gentool.registry import build
+from gentool.api import Quantizer, QuantizerOutput, build
 
 CODEBOOK = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], np.float32)
 

@@ -47,6 +47,12 @@ def register_builtin(register: Any) -> None:
         summary="generated coloured shapes on 32x32 RGB, 6 classes (a fast conditional test bed)",
     )
     register(
+        "unpaired",
+        f"{_PKG}.unpaired:Unpaired",
+        config=f"{_CONFIGS}:UnpairedConfig",
+        summary="two datasets as unaligned domains A and B (image translation), brought to one size",
+    )
+    register(
         "gaussians",
         f"{_PKG}.gaussians:Gaussians",
         config=f"{_CONFIGS}:GaussiansConfig",

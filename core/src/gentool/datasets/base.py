@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,6 +45,28 @@ class InMemorySplit:
         """The items at `index` (an int array or tensor), in that order."""
         index = torch.as_tensor(np.asarray(index), dtype=torch.int64)
         return InMemorySplit(self.x[index], self.y[index] if self.y is not None else None)
+
+
+@dataclass
+class MultiDomainSplit:
+    """One split of unpaired multi-domain data: a split (in-memory or map-style) per domain, of any lengths.
+
+    The trainer batches every domain on its own (independent shuffles, equal batch sizes) into `Batch.domains`;
+    `len()` and indexing are domain 0's, so code that knows one domain sees domain 0.
+    """
+
+    domains: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.domains) < 2:
+            raise TypeError(f"MultiDomainSplit needs at least two domains, got {len(self.domains)}")
+        self.domains = tuple(self.domains)
+
+    def __len__(self) -> int:
+        return len(self.domains[0])
+
+    def __getitem__(self, i: int) -> Any:
+        return self.domains[0][i]
 
 
 def check_split(name: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from gentool.config import ComponentConfig
+from gentool.errors import GentoolError
 
 # Image folders whose decoded float32 tensors (train + test) stay within this many bytes load into memory
 # under `in_memory = "auto"`; larger ones stream from disk. 1 GiB is about 87,000 RGB images at 32x32.
@@ -49,6 +50,11 @@ class ImageFolderConfig(ComponentConfig):
         description="decode every image into memory up front (true) or read files lazily (false); "
         "auto: in memory when the decoded tensors take at most 1 GiB",
     )
+    features: str = Field(
+        "",
+        description="the registered feature network that suits these images (e.g. digits, shapes, inception, or a "
+        "plugin's classifier); empty: the evaluator's fallback rule chooses (see docs/metrics.md)",
+    )
 
 
 class NpzConfig(ComponentConfig):
@@ -61,6 +67,11 @@ class NpzConfig(ComponentConfig):
         0.1, gt=0, lt=1, description="fraction held out as the test split (unless the file has train_index/test_index)"
     )
     seed: int = Field(0, description="seed of the train/test split")
+    features: str = Field(
+        "",
+        description="the registered feature network that suits these images (e.g. digits, shapes, inception, or a "
+        "plugin's classifier); empty: the evaluator's fallback rule chooses (see docs/metrics.md)",
+    )
 
 
 class ShapesConfig(ComponentConfig):
@@ -84,3 +95,31 @@ class GaussiansConfig(ComponentConfig):
     count: int = Field(10000, ge=10, le=10_000_000, description="points drawn in all (train + test)")
     test_fraction: float = Field(0.1, gt=0, lt=1, description="fraction held out as the test split")
     seed: int = Field(0, description="seed of the points and split")
+
+
+class UnpairedConfig(ComponentConfig):
+    """Options of `unpaired`: two registered datasets as the unaligned domains A and B of translation models."""
+
+    a: dict[str, Any] = Field(description='domain A: a dataset section, `name` plus its options, e.g. {name = "digits"}')
+    b: dict[str, Any] = Field(
+        description='domain B: a dataset section, e.g. {name = "image-folder", root = "photos", channels = 3}'
+    )
+    size: int | None = Field(
+        None, ge=4, le=1024, description="both domains are centre-cropped square and resized to size x size; "
+        "default: domain A's height (channels stay each domain's own)"
+    )
+
+    @field_validator("a", "b")
+    @classmethod
+    def _domain_section(cls, section: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each domain's dataset and options are checked now, with errors naming `dataset.a.KEY`."""
+        from gentool.registry import registry
+
+        options = dict(section)
+        name = options.pop("name", None)
+        if not name:
+            names = ", ".join(registry().names("dataset"))
+            raise GentoolError(f'dataset.{info.field_name} needs a "name": one of {names}.')
+        component = registry().get("dataset", str(name))
+        config = component.parse(options, f"dataset.{info.field_name}")
+        return {"name": name, **config.model_dump(mode="json")}

@@ -34,7 +34,7 @@ class Digits:
 
     def info(self) -> DataInfo:
         train = self._load()["train"]
-        return DataInfo("image", tuple(train.x.shape[1:]), 10, len(train), CLASS_NAMES, "digits")
+        return DataInfo("image", tuple(train.x.shape[1:]), 10, len(train), CLASS_NAMES, "digits", features="digits")
 
     def split(self, name: str) -> InMemorySplit:
         return self._load()[check_split(name)]

@@ -198,6 +198,7 @@ class ImageFolder:
             train_size=len(self.split("train")),
             class_names=scan.class_names,
             name="image-folder",
+            features=c.features,
         )
 
     def split(self, name: str) -> InMemorySplit | FolderStream:

@@ -57,7 +57,7 @@ class Gaussians:
     def info(self) -> DataInfo:
         k = len(mode_centers_of(self.config))
         names = tuple(f"mode {i}" for i in range(k))
-        return DataInfo("points", (2,), k, len(self._load()["train"]), names, "gaussians")
+        return DataInfo("points", (2,), k, len(self._load()["train"]), names, "gaussians", features="raw")
 
     def split(self, name: str) -> InMemorySplit:
         return self._load()[check_split(name)]

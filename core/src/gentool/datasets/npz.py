@@ -148,6 +148,7 @@ class NpzImages:
             train_size=len(splits["train"]),
             class_names=tuple(str(i) for i in range(k)),
             name="npz",
+            features=self.config.features,
         )
 
     def split(self, name: str) -> InMemorySplit:

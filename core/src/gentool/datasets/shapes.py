@@ -84,7 +84,9 @@ class Shapes:
     def info(self) -> DataInfo:
         c = self.config
         train = self._load()["train"]
-        return DataInfo("image", (3, c.size, c.size), len(CLASS_NAMES), len(train), CLASS_NAMES, "shapes")
+        return DataInfo(
+            "image", (3, c.size, c.size), len(CLASS_NAMES), len(train), CLASS_NAMES, "shapes", features="shapes"
+        )
 
     def split(self, name: str) -> InMemorySplit:
         return self._load()[check_split(name)]

@@ -29,6 +29,7 @@ class BinaryCrossEntropy:
     """
 
     role: ClassVar[str] = "reconstruction"
+    accepts_logits: ClassVar[bool] = True
 
     def __init__(self, config: ComponentConfig | None = None) -> None:
         self.config = config

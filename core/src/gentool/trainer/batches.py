@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from gentool.datasets.base import InMemorySplit
+from gentool.datasets.base import InMemorySplit, MultiDomainSplit
 from gentool.protocols import Batch
 
 
@@ -20,10 +20,14 @@ class DeviceBatches:
         self.x = split.x.to(device)
         self.y = split.y.to(device) if split.y is not None else None
         self.shard = torch.arange(rank, len(split), world, device=device)
-        self.batch_size = min(batch_size, len(self.shard))
+        self.set_batch_size(batch_size)
         self.generator = torch.Generator().manual_seed(seed * 7919 + rank)
         self.order = self._new_order()
         self.position = 0
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Cut the following batches `batch_size` items long (at most the shard); the order so far is kept."""
+        self.batch_size = min(batch_size, len(self.shard))
 
     def _new_order(self) -> torch.Tensor:
         perm = torch.randperm(len(self.shard), generator=self.generator)
@@ -66,17 +70,24 @@ class StreamedBatches:
 
     def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int, rank: int, world: int):
         self.device = device
-        shard = list(range(rank, len(dataset), world))
+        self.items = _Indexed(dataset, list(range(rank, len(dataset), world)))
         self.generator = torch.Generator().manual_seed(seed * 7919 + rank)
+        self.set_batch_size(batch_size)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Read the following batches `batch_size` items long (at most the shard), with fresh loader workers."""
+        batch_size = min(batch_size, len(self.items))
+        if getattr(self, "loader", None) is not None and self.loader.batch_size == batch_size:
+            return
         self.loader = torch.utils.data.DataLoader(
-            _Indexed(dataset, shard),
-            batch_size=min(batch_size, len(shard)),
+            self.items,
+            batch_size=batch_size,
             shuffle=True,
             drop_last=True,
             num_workers=2,
             persistent_workers=True,
             generator=self.generator,
-            pin_memory=device.type == "cuda",
+            pin_memory=self.device.type == "cuda",
         )
         self.iterator = iter(self.loader)
 
@@ -97,7 +108,40 @@ class StreamedBatches:
         self.iterator = iter(self.loader)
 
 
+class MultiDomainBatches:
+    """One batcher per domain of a MultiDomainSplit, each shuffled on its own seed: `next()` gives domain 0's batch
+    with every domain's batch in `Batch.domains` (unpaired: item i of one domain has nothing to do with item i of
+    another)."""
+
+    def __init__(self, split: MultiDomainSplit, batch_size: int, device: torch.device, seed: int, rank: int, world: int):
+        self.parts = [
+            make_batches(part, batch_size, device, seed + 104729 * d, rank, world) for d, part in enumerate(split.domains)
+        ]
+        self.set_batch_size(batch_size)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """The same batch size in every domain: the smallest domain's shard bounds it."""
+        smallest = min(len(getattr(p, "shard", getattr(p, "items", ()))) for p in self.parts)
+        for part in self.parts:
+            part.set_batch_size(min(batch_size, smallest))
+
+    def next(self) -> Batch:
+        batches = tuple(part.next() for part in self.parts)
+        first = batches[0]
+        return Batch(first.x, first.y, first.index, batches)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {str(d): part.state_dict() for d, part in enumerate(self.parts)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for d, part in enumerate(self.parts):
+            part.load_state_dict(state[str(d)])
+
+
 def make_batches(split: Any, batch_size: int, device: torch.device, seed: int, rank: int = 0, world: int = 1):
-    """DeviceBatches for an InMemorySplit, StreamedBatches for any other map-style dataset."""
+    """DeviceBatches for an InMemorySplit, MultiDomainBatches for a MultiDomainSplit, StreamedBatches for any other
+    map-style dataset."""
+    if isinstance(split, MultiDomainSplit):
+        return MultiDomainBatches(split, batch_size, device, seed, rank, world)
     kind = DeviceBatches if isinstance(split, InMemorySplit) else StreamedBatches
     return kind(split, batch_size, device, seed, rank, world)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from gentool import distributed
 from gentool.checkpoint import save_model
 from gentool.errors import GentoolError
 from gentool.images import save_curves, save_samples
-from gentool.protocols import DataInfo, Model
+from gentool.registry import build_model
 from gentool.resolve import ResolvedRun, resolve
+from gentool.sampling import draw_samples
 from gentool.trainer import rundir
 from gentool.trainer.batches import make_batches
 from gentool.trainer.context import StepContext
@@ -44,16 +46,6 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _build_model(run: ResolvedRun, info: DataInfo) -> Any:
-    model = run.model.load()(run.model_config, info)
-    if not isinstance(model, Model) or not isinstance(model, torch.nn.Module):
-        raise GentoolError(
-            f"The {run.model.origin} is broken: the object it builds is not an nn.Module satisfying the Model "
-            "protocol (stages, optimizers, train_step, sample, conditional). Run `gentool plugins --check`."
-        )
-    return model
-
-
 class Trainer:
     """Holds one run's state; `fit()` trains every stage from the current position to the end of the budget."""
 
@@ -65,7 +57,7 @@ class Trainer:
         torch.manual_seed(run.seed)  # identical initial weights on every rank
         self.dataset = run.dataset.load()(run.dataset_config)
         self.info = self.dataset.info()
-        self.model = _build_model(run, self.info).to(self.device)
+        self.model = build_model(run.model, run.model_config, self.info).to(self.device)
         if self.world > 1:
             for tensor in self.model.state_dict().values():
                 torch.distributed.broadcast(tensor, 0)
@@ -111,14 +103,18 @@ class Trainer:
         labels = grid_labels(self.model, self.info, n)
         n = len(labels) if labels is not None else n
         generator = torch.Generator().manual_seed(self.run.seed + 12345)
+        grid = getattr(self.model, "grid", None)
+
+        def draw() -> torch.Tensor:
+            if grid is not None:  # the model shows more than samples, e.g. source | translation | cycle
+                return grid(n, generator)
+            return draw_samples(self.model, n, labels=labels, generator=generator, options=self.run.sample_options)
+
         was_training = self.model.training
         self.model.eval()
         try:
-            if self.ema:
-                with self.ema.applied(self.model):
-                    images = self.model.sample(n, labels=labels, generator=generator)
-            else:
-                images = self.model.sample(n, labels=labels, generator=generator)
+            with self.ema.applied(self.model) if self.ema else contextlib.nullcontext():
+                images = draw()
         finally:
             self.model.train(was_training)
         return images.float().cpu()
@@ -166,6 +162,7 @@ class Trainer:
                     s.load_state_dict(self.optimizer_state["scalers"][k])
                 self.optimizer_state = None
             base_lrs = {k: [g["lr"] for g in o.param_groups] for k, o in optimizers.items()}
+            self.batches.set_batch_size(stage.batch_size or self.run.model_config.batch_size)
             self._run_stage(stage.name, steps, seconds, optimizers, ctx, base_lrs)
             end_stage = getattr(self.model, "end_stage", None)
             if end_stage is not None:
@@ -183,7 +180,7 @@ class Trainer:
             started = time.perf_counter()
             ctx.global_step, ctx.stage_step = pos.step, pos.stage_step
             ctx.progress = pos.stage_step / steps if steps else min(1.0, pos.stage_seconds / seconds)
-            factor = lr_factor(cfg.schedule, cfg.warmup_steps, pos.stage_step, ctx.progress)
+            factor = lr_factor(cfg.schedule, cfg.warmup_steps, pos.stage_step, ctx.progress, cfg.decay_start)
             for k, opt in optimizers.items():
                 for group, lr in zip(opt.param_groups, base_lrs[k]):
                     group["lr"] = lr * factor
@@ -309,7 +306,11 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
                 summary["metrics"] = evaluate(
                     trainer.model, trainer.dataset, metrics, samples=run.eval.samples,
                     batch_size=run.eval.batch_size, device=trainer.device, seed=run.seed,
+                    sample_options=run.sample_options,
                 )
+                if run.sample_options is not None:
+                    used = run.sample_options.model_dump(mode="json")
+                    summary["sample_options"] = {name: used for name in summary["metrics"]}
             summary["wall_seconds"] = round(time.perf_counter() - started, 3)
             rundir.write_json(out / "summary.json", summary)
     return Run(out, trainer.model, summary)

@@ -29,6 +29,7 @@ def save_checkpoint(trainer: Any, optimizers: dict[str, torch.optim.Optimizer], 
         "ema": trainer.ema.state_dict() if trainer.ema else {},
         "batches": trainer.batches.state_dict(),
         "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        "extra": trainer.model.extra_state() if hasattr(trainer.model, "extra_state") else {},
     }
     pos = trainer.position
     meta = {"stage": pos.stage, "stage_step": pos.stage_step, "step": pos.step, "stage_seconds": pos.stage_seconds,
@@ -43,6 +44,8 @@ def restore_checkpoint(trainer: Any) -> dict[str, Any]:
     """
     state, meta = load_state(trainer.out / "checkpoints" / "last.safetensors")
     trainer.model.load_state_dict(state["model"])
+    if hasattr(trainer.model, "load_extra_state"):
+        trainer.model.load_extra_state(state.get("extra", {}))
     if trainer.ema:
         trainer.ema.load_state_dict(state["ema"])
     if trainer.rank == 0:

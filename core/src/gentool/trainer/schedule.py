@@ -18,9 +18,13 @@ def stage_budgets(stages: list[Stage], steps: int | None, minutes: float | None)
     return [(None, minutes * 60 * s.share / total) for s in stages]
 
 
-def lr_factor(schedule: str, warmup_steps: int, stage_step: int, progress: float) -> float:
-    """Multiplier of each optimizer's base learning rate: linear warm-up, then constant or cosine to zero."""
+def lr_factor(schedule: str, warmup_steps: int, stage_step: int, progress: float, decay_start: float = 0.5) -> float:
+    """Multiplier of each optimizer's base learning rate: linear warm-up, then constant, cosine to zero, or
+    ("linear-decay") constant until `decay_start` of the stage and linear to zero after it."""
     warm = min(1.0, (stage_step + 1) / warmup_steps) if warmup_steps else 1.0
+    progress = min(1.0, progress)
     if schedule == "cosine":
-        return warm * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return warm * 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule == "linear-decay":
+        return warm * min(1.0, (1.0 - progress) / (1.0 - decay_start))
     return warm

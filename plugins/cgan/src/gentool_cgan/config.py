@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gentool.config import AdversarialConfig
+from gentool.api import AdversarialConfig
 
 
 class CGANConfig(AdversarialConfig):

@@ -7,10 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.errors import GentoolError
-from gentool.layers import frozen
-from gentool.protocols import Batch, DataInfo, Stage
-from gentool.registry import build
+from gentool.api import Batch, DataInfo, GentoolError, Stage, build, frozen
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.networks import Discriminator, Generator
 
@@ -40,12 +37,7 @@ class CGAN(nn.Module):
         if info.num_classes == 0:
             raise GentoolError(f"The cgan model needs class labels, but dataset {name} has none. Labelled datasets: "
                                f'{LABELLED}. For unlabelled images use the "gan" model.')
-        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
-        if getattr(self.loss, "role", None) != "adversarial":
-            raise GentoolError(
-                f'model.loss "{config.loss}" is not an adversarial loss; use "nonsaturating", "hinge", "lsgan" or '
-                '"wasserstein-gp".'
-            )
+        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         k = info.num_classes
         self.generator = Generator(info.shape, config.latent_dim, k, config.width)
         self.discriminator = Discriminator(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.layers import dcgan_init, doubling_steps, spectral_norm_if, strided_features
+from gentool.api import dcgan_init, doubling_steps, spectral_norm_if, strided_features
 
 
 class ConditionalBatchNorm2d(nn.Module):

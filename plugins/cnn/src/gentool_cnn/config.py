@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gentool.config import ComponentName, ModelConfig
+from gentool.api import ComponentName, ModelConfig
 
 
 class CNNConfig(ModelConfig):

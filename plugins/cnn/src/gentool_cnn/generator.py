@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.layers import doubling_steps
+from gentool.api import doubling_steps
 
 
 class Generator(nn.Module):

@@ -13,10 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gentool.distributed import all_gather_cat
-from gentool.errors import GentoolError
-from gentool.protocols import Batch, DataInfo, Stage
-from gentool.registry import build
+from gentool.api import Batch, DataInfo, GentoolError, Stage, all_gather_cat, build
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.gaussian import fit_gaussian, sample_gaussian
 from gentool_cnn.generator import Generator
@@ -50,7 +47,7 @@ class GLO(nn.Module):
         self.conditional = config.conditional
         classes = info.num_classes if config.conditional else 0
         self.generator = Generator(info.shape, config.latent_dim, config.width, classes, config.label_dim)
-        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
+        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="reconstruction")
         self.pixels = math.prod(info.shape)
         dim = config.latent_dim
         self.register_buffer("latents", random_latents(info.train_size, dim))

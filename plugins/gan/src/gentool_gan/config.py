@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from gentool.config import AdversarialConfig
+from gentool.api import AdversarialConfig
 
 
 class GANConfig(AdversarialConfig):

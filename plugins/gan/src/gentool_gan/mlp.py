@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gentool.layers import spectral_norm_if
+from gentool.api import spectral_norm_if
 
 
 def _mlp(sizes: list[int], activation: Callable[[], nn.Module]) -> nn.Sequential:

@@ -7,10 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.errors import GentoolError
-from gentool.layers import frozen
-from gentool.protocols import Batch, DataInfo, Stage
-from gentool.registry import build
+from gentool.api import Batch, DataInfo, GentoolError, Stage, build, frozen
 from gentool_gan.config import GANConfig
 from gentool_gan.dcgan import Discriminator, Generator
 from gentool_gan.mlp import PointDiscriminator, PointGenerator
@@ -29,12 +26,7 @@ class GAN(nn.Module):
     def __init__(self, config: GANConfig, info: DataInfo) -> None:
         super().__init__()
         self.config, self.info = config, info
-        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
-        if getattr(self.loss, "role", None) != "adversarial":
-            raise GentoolError(
-                f'model.loss "{config.loss}" is not an adversarial loss; use "nonsaturating", "hinge", "lsgan" or '
-                '"wasserstein-gp".'
-            )
+        self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         if info.kind == "points":
             self.generator: nn.Module = PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
             self.discriminator: nn.Module = PointDiscriminator(

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gentool.config import ComponentConfig, ComponentName, ModelConfig
+from gentool.api import ComponentConfig, ComponentName, ModelConfig
 
 
 class VAEConfig(ModelConfig):

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from gentool.errors import NotApplicable
+from gentool.api import NotApplicable
 from gentool_vae.config import ElboConfig
 
 

@@ -7,9 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.errors import GentoolError
-from gentool.protocols import Batch, DataInfo, Stage
-from gentool.registry import build
+from gentool.api import Batch, DataInfo, GentoolError, Stage, build
 from gentool_vae import bounds
 from gentool_vae.config import VAEConfig
 from gentool_vae.networks import Decoder, Encoder
@@ -33,10 +31,10 @@ class VAE(nn.Module):
                 f"The vae model needs image data (C, H, W); this dataset holds {info.kind} {info.shape}."
             )
         self.config, self.info = config, info
-        self.likelihood = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
-        if getattr(self.likelihood, "role", None) != "reconstruction":
-            raise GentoolError(f'model.loss "{config.loss}" is not a reconstruction loss; use "bce", "mse" or "l1".')
-        self.takes_logits = config.loss == "bce"
+        self.likelihood = build(
+            "loss", config.loss, config.loss_options, prefix="model.loss_options", role="reconstruction"
+        )
+        self.takes_logits = bool(getattr(self.likelihood, "accepts_logits", False))
         self.encoder = Encoder(info.shape, config.latent_dim, config.width, config.hidden)
         self.decoder = Decoder(info.shape, config.latent_dim, config.width, config.hidden)
         self.prior = build_prior(config.prior, config.latent_dim, config.prior_components)

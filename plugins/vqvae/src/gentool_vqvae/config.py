@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from gentool.config import ComponentConfig, ComponentName, ModelConfig
+from gentool.api import ComponentConfig, ComponentName, ModelConfig
 
 
 class VQConfig(ComponentConfig):

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from gentool.protocols import QuantizerOutput
+from gentool.api import QuantizerOutput
 from gentool_vqvae import codes
 from gentool_vqvae.config import FSQConfig
 

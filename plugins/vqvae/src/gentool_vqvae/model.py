@@ -10,9 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.errors import GentoolError
-from gentool.protocols import Batch, DataInfo, QuantizerOutput, Stage
-from gentool.registry import build
+from gentool.api import Batch, DataInfo, GentoolError, QuantizerOutput, Stage, build
 from gentool_vqvae import codes
 from gentool_vqvae.config import VQVAEConfig
 from gentool_vqvae.networks import Decoder, Encoder, halvings
@@ -49,9 +47,10 @@ class VQVAE(nn.Module):
             prefix="model.quantizer_options",
             dim=config.code_dim,
         )
-        self.likelihood = build("loss", config.loss, config.loss_options, prefix="model.loss_options")
-        if getattr(self.likelihood, "role", None) != "reconstruction":
-            raise GentoolError(f'model.loss "{config.loss}" is not a reconstruction loss; use "mse", "l1" or "bce".')
+        self.likelihood = build(
+            "loss", config.loss, config.loss_options, prefix="model.loss_options", role="reconstruction"
+        )
+        self.takes_logits = bool(getattr(self.likelihood, "accepts_logits", False))
         self.pixels = math.prod(info.shape)
         self.conditional = bool(config.prior.enabled and config.prior.conditional and info.labelled)
         self.ema_modules: tuple[str, ...] = ("prior",) if config.prior.enabled else ()
@@ -67,7 +66,7 @@ class VQVAE(nn.Module):
     def to_images(self, out: Tensor) -> Tensor:
         """Decoder output -> images in [0, 1]: a sigmoid of logits for "bce", else the output clamped."""
         out = out.float()
-        return torch.sigmoid(out) if self.config.loss == "bce" else out.clamp(0.0, 1.0)
+        return torch.sigmoid(out) if self.takes_logits else out.clamp(0.0, 1.0)
 
     def decode(self, latents: Tensor) -> Tensor:
         """Images in [0, 1] from (quantized) latents (N, code_dim, h, w)."""
@@ -77,7 +76,7 @@ class VQVAE(nn.Module):
         """The named loss averaged per pixel (a scalar): on logits for "bce", else on the unclamped output (a sigmoid
         output layer would saturate under a squared error)."""
         out = out.float()
-        if self.config.loss == "bce":
+        if self.takes_logits:
             return self.likelihood(out, x, logits=True).mean() / self.pixels
         return self.likelihood(out, x).mean() / self.pixels
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gentool.errors import GentoolError
+from gentool.api import GentoolError
 
 
 def halvings(height: int, width: int) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import gentool
+from gentool.api import hookimpl
 
 
-@gentool.hookimpl
+@hookimpl
 def register_models(register: Any) -> None:
     register(
         "vqvae",
@@ -17,7 +17,7 @@ def register_models(register: Any) -> None:
     )
 
 
-@gentool.hookimpl
+@hookimpl
 def register_quantizers(register: Any) -> None:
     register(
         "vq",

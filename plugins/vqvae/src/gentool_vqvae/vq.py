@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gentool.protocols import QuantizerOutput
+from gentool.api import QuantizerOutput
 from gentool_vqvae import codes
 from gentool_vqvae.config import VQConfig
 

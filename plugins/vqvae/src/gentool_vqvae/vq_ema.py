@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from gentool import distributed
-from gentool.protocols import QuantizerOutput
+from gentool.api import QuantizerOutput
 from gentool_vqvae import codes
 from gentool_vqvae.config import VQEMAConfig
 
