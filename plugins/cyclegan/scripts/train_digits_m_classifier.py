@@ -1,0 +1,62 @@
+"""Train the `digits-m` feature network and write src/gentool_cyclegan/weights/digits_m_classifier.safetensors.
+
+The classifier sees digits-m built with several texture seeds (fresh textures and crops each epoch) so that it
+judges digits, not the particular textures of seed 0; its test accuracy is printed on digits-m (seed 0) test.
+
+    python plugins/cyclegan/scripts/train_digits_m_classifier.py [--epochs 6] [--seeds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from gentool.api import build
+from gentool_cyclegan.classifier import WEIGHTS, DigitsMClassifier
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=4, help="texture seeds of the training images (1..seeds)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    train = [build("dataset", "digits-m", {"seed": s}).split("train") for s in range(1, args.seeds + 1)]
+    x = torch.cat([t.x for t in train])
+    y = torch.cat([t.y for t in train])
+    test = build("dataset", "digits-m", {"seed": 0}).split("test")
+    model = DigitsMClassifier()
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    steps = args.epochs * (len(x) // 64)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps)
+    started = time.perf_counter()
+    for epoch in range(args.epochs):
+        model.train()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x) - 63, 64):
+            index = order[i : i + 64]
+            loss = F.cross_entropy(model(x[index])["logits"], y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        model.eval()
+        with torch.no_grad():
+            accuracy = (model(test.x)["logits"].argmax(1) == test.y).float().mean()
+        print(f"epoch {epoch + 1}: loss {loss.item():.4f}, digits-m test accuracy {accuracy:.4f}")
+    with torch.no_grad():
+        hidden = torch.cat([model.hidden(x[i : i + 500]) for i in range(0, len(x), 500)])
+        model.feature_scale.fill_(float(hidden.square().mean().rsqrt()))
+    WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(WEIGHTS))
+    print(f"wrote {WEIGHTS} after {time.perf_counter() - started:.0f} s; test accuracy {accuracy:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Options of the plugin's components: the `cyclegan` model, the `digits-m` data, the metrics and the `digits-m`
+feature network. No torch import, so `gentool info cyclegan` is fast."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from gentool.api import AdversarialConfig, ComponentConfig, ComponentName
+
+
+class CycleGANConfig(AdversarialConfig):
+    """CycleGAN: two generators (A->B, B->A) and two PatchGAN discriminators, with cycle and identity L1 terms."""
+
+    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    batch_size: int = Field(16, gt=0, description="images of each domain per step")
+    loss: ComponentName("loss") = Field(  # type: ignore[valid-type]
+        "lsgan", description='adversarial loss by name: "lsgan" (the reference\'s least squares), "nonsaturating", '
+        '"hinge", "wasserstein-gp", or any registered adversarial loss'
+    )
+    lr_generator: float = Field(2e-4, gt=0, description="Adam learning rate of both generators (the reference's)")
+    lr_discriminator: float = Field(2e-4, gt=0, description="Adam learning rate of both discriminators")
+    discriminator_norm: Literal["auto", "instance", "batch", "none"] = Field(  # type: ignore[assignment]
+        "auto", description='normalisation in the PatchGAN after its first convolution; auto: instance (the '
+        'reference\'s), none with "wasserstein-gp" or spectral_norm'
+    )
+    generator: Literal["resnet", "unet"] = Field(
+        "resnet", description="resnet: residual blocks at 1/2^downsamplings of the size (the reference's); unet: an "
+        "encoder-decoder with skip connections"
+    )
+    width: int = Field(32, gt=0, description="channels of the generators' first layer, doubled at each downsampling")
+    blocks: int = Field(4, ge=0, description="residual blocks of the resnet generator (reference: 9 at 256 px, 6 at 128)")
+    downsamplings: int = Field(
+        2, ge=1, le=8, description="stride-2 steps of either generator; the image size must be divisible by 2^this"
+    )
+    upsample: Literal["transpose", "resize"] = Field(
+        "transpose", description="transpose: transposed convolutions (the reference's); resize: nearest 2x resize then "
+        "a 3x3 convolution, which avoids checkerboard artifacts"
+    )
+    disc_width: int = Field(32, gt=0, description="channels of the discriminators' first layer")
+    disc_layers: int = Field(
+        2, ge=1, le=5, description="stride-2 layers of the PatchGAN: 3 sees 70x70 patches (the reference's at 256 px), "
+        "2 sees 34x34, 1 sees 16x16"
+    )
+    cycle_weight: float = Field(10.0, ge=0, description="lambda: weight of the cycle L1 terms |F(G(a)) - a|, |G(F(b)) - b|")
+    identity: float = Field(
+        0.5, ge=0, description="identity L1 |G(b) - b| weighted identity * cycle_weight (the reference's lambda_identity "
+        "convention: 0.5 gives 5); where channels differ, b enters G converted to G's input channels; 0 turns it off"
+    )
+    pool_size: int = Field(50, ge=0, description="past fakes each discriminator also sees (image pool); 0 turns it off")
+    semantic_weight: float = Field(
+        0.0, ge=0, description="CyCADA's semantic consistency: cross-entropy of a frozen classifier of each target "
+        "domain on translations against the source's own predicted class; 0 (default) turns it off"
+    )
+    semantic_features: tuple[str, str] = Field(
+        ("digits", "digits-m"), description="the registered classifier feature networks of domain A and of domain B "
+        "used by semantic_weight"
+    )
+    grid_examples: int = Field(6, ge=1, le=64, description="source images of each domain kept from the first batches; the sample grids show up to 6")
+
+
+class DigitsMConfig(ComponentConfig):
+    """Core's digits blended onto crops of procedural colour textures, MNIST-M style."""
+
+    seed: int = Field(0, description="seed of the textures and of the crops")
+    textures: int = Field(200, gt=0, description="distinct 128x128 textures the crops are cut from")
+
+
+class DigitsMPairConfig(DigitsMConfig):
+    """The demo pair: domain A the grey digits, domain B digits-m."""
+
+    disjoint: bool = Field(
+        True, description="domain A trains on the even-numbered train digits and domain B on the odd-numbered ones, "
+        "so no digit appears in both (the test splits hold all 1,000 test digits in each domain)"
+    )
+
+
+class TranslationMetricConfig(ComponentConfig):
+    """Options shared by the translation metrics."""
+
+    directions: list[str] = Field(
+        default_factory=list, description="directions to measure, e.g. [\"a2b\"]; empty: every direction of the model"
+    )
+    features: list[str] = Field(
+        default_factory=list, description="feature network of each domain by name; empty: each domain's own "
+        "(`features` of its DataInfo, else core's rule)"
+    )
+    features_options: dict[str, Any] = Field(default_factory=dict, description="options of the feature networks")
+
+
+class DigitsMNetConfig(ComponentConfig):
+    """The shipped digits-m classifier."""
+
+    weights: str | None = Field(None, description="a .safetensors file to load instead of the shipped weights")
