@@ -171,7 +171,7 @@ class StyleGAN(nn.Module):
             logs["pl"] = pl.detach()
         logs.update(d_loss=d_loss.detach(), g_loss=g_loss.detach(), d_fake=fake_logits.detach().float().mean())
         if c.growing:
-            logs["alpha"] = self.alpha
+            logs.update(resolution=4 * 2**self.level, alpha=self.alpha)
         return logs
 
     # -- sampling ---------------------------------------------------------------------------------------------
