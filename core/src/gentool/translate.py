@@ -108,8 +108,16 @@ def _folder_inputs(folder: Path, shape: tuple[int, ...], convert: bool) -> tuple
     return [p.relative_to(folder) for p in paths], torch.from_numpy(np.stack(arrays))
 
 
-def _dataset_inputs(dataset: str | dict[str, Any], split: str, domain: int, shape: tuple[int, ...]
+def _convert(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Grey repeated to RGB, or RGB to grey by ITU-R BT.601 luma (Pillow's convert("L"))."""
+    if channels == 3:
+        return x.expand(-1, 3, -1, -1).contiguous()
+    return (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
+def _dataset_inputs(dataset: str | dict[str, Any], split: str, domain: int, shape: tuple[int, ...], convert: bool
                     ) -> tuple[list[Path], torch.Tensor]:
+    from gentool.datasets.unpaired import square_resize
     from gentool.evaluate import _split_tensors
     from gentool.registry import build
 
@@ -124,11 +132,17 @@ def _dataset_inputs(dataset: str | dict[str, Any], split: str, domain: int, shap
             raise GentoolError(f'The dataset "{name}" has {len(parts)} domains; this direction reads domain {domain}.')
         part, info = parts[domain], info.domains[domain]
     x, y = _split_tensors(part)
-    if x.dim() != 4 or tuple(x.shape[1:]) != shape:
-        raise GentoolError(
-            f'The dataset "{name}" ({split} split) holds items of shape {tuple(x.shape[1:])}; the run\'s source domain '
-            f"takes {shape}. Choose dataset options that give that shape (e.g. channels and size of image-folder)."
-        )
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise GentoolError(f'The dataset "{name}" holds items of shape {tuple(x.shape[1:])}, not grey or RGB images.')
+    if x.shape[1] != shape[0]:
+        if not convert:
+            raise GentoolError(
+                f'The dataset "{name}" holds {x.shape[1]}-channel images; the run\'s source domain takes '
+                f"{shape[0]}-channel images. Choose dataset options that give them (e.g. image-folder's channels), or "
+                "pass convert=True (--convert) to turn grey into RGB and RGB into grey."
+            )
+        x = _convert(x, shape[0])
+    x = square_resize(x, shape[1])  # like the unpaired dataset: centre square, resized
     names = info.class_names
     files = [Path(names[int(y[i])] if y is not None and names else "") / f"{i:05d}.png" for i in range(len(x))]
     return files, x
@@ -153,7 +167,8 @@ def translate_run(
     """Translate `images` (a folder, searched recursively) or the `split` of `dataset` with the run's model, writing
     `out/<relative name>` per input (dataset items: `out/<class>/<index>.png`) and `out/grid.png`. Refuses, before
     writing anything, a missing or empty folder, an unknown direction, images of a channel count the source domain
-    does not take (unless `convert`), and existing files unless `overwrite`."""
+    does not take (unless `convert`), and existing files unless `overwrite`. Images of another size are centre-cropped
+    square and resized to the domain's size, as training data is."""
     from gentool.checkpoint import load
     from gentool.images import save_samples
     from gentool.trainer.device import pick_device
@@ -166,7 +181,7 @@ def translate_run(
     if images is not None:
         files, x = _folder_inputs(Path(images), shape, convert)
     else:
-        files, x = _dataset_inputs(dataset, split, source, shape)  # type: ignore[arg-type]
+        files, x = _dataset_inputs(dataset, split, source, shape, convert)  # type: ignore[arg-type]
     out = Path(out)
     targets = [out / f for f in files]
     grid = out / "grid.png"

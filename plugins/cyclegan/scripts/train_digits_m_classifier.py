@@ -54,7 +54,8 @@ def main() -> None:
         hidden = torch.cat([model.hidden(x[i : i + 500]) for i in range(0, len(x), 500)])
         model.feature_scale.fill_(float(hidden.square().mean().rsqrt()))
     WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(WEIGHTS))
+    state = model.state_dict()  # float16 on disk (half the size), float32 when loaded
+    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(WEIGHTS))
     print(f"wrote {WEIGHTS} after {time.perf_counter() - started:.0f} s; test accuracy {accuracy:.4f}")
 
 

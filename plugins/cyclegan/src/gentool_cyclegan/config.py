@@ -14,7 +14,7 @@ class CycleGANConfig(AdversarialConfig):
     """CycleGAN: two generators (A->B, B->A) and two PatchGAN discriminators, with cycle and identity L1 terms."""
 
     steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
-    batch_size: int = Field(16, gt=0, description="images of each domain per step")
+    batch_size: int = Field(8, gt=0, description="images of each domain per step")
     loss: ComponentName("loss") = Field(  # type: ignore[valid-type]
         "lsgan", description='adversarial loss by name: "lsgan" (the reference\'s least squares), "nonsaturating", '
         '"hinge", "wasserstein-gp", or any registered adversarial loss'
@@ -29,8 +29,8 @@ class CycleGANConfig(AdversarialConfig):
         "resnet", description="resnet: residual blocks at 1/2^downsamplings of the size (the reference's); unet: an "
         "encoder-decoder with skip connections"
     )
-    width: int = Field(32, gt=0, description="channels of the generators' first layer, doubled at each downsampling")
-    blocks: int = Field(4, ge=0, description="residual blocks of the resnet generator (reference: 9 at 256 px, 6 at 128)")
+    width: int = Field(16, gt=0, description="channels of the generators' first layer, doubled at each downsampling")
+    blocks: int = Field(3, ge=0, description="residual blocks of the resnet generator (reference: 9 at 256 px, 6 at 128)")
     downsamplings: int = Field(
         2, ge=1, le=8, description="stride-2 steps of either generator; the image size must be divisible by 2^this"
     )

@@ -69,6 +69,16 @@ class _TranslationMetric:
 
         return evaluator.memo(("translated", direction, id(x)), lambda: (x, evaluator.run_model(run)))[1]
 
+    def untranslated(self, evaluator: Any, direction: str) -> torch.Tensor:
+        """The source domain's test split as it is, with the target's channels (grey repeated, RGB to luma)."""
+        source, target = domains_of(direction)
+
+        def convert() -> torch.Tensor:
+            channels = evaluator.real("test", domain=target).shape[1]
+            return _as_channels(evaluator.real("test", domain=source), channels)
+
+        return evaluator.memo(("untranslated", direction), convert)
+
 
 def _as_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     if x.shape[1] == channels:
@@ -91,9 +101,7 @@ class TranslationFID(_TranslationMetric):
             source, target = domains_of(d)
             real = self.features(evaluator, evaluator.real("test", domain=target), target)["features"]
             fake = self.features(evaluator, self.translated(evaluator, d), target)["features"]
-            src = evaluator.real("test", domain=source)
-            plain = evaluator.memo(("as-target", d), lambda: _as_channels(src, evaluator.real("test", domain=target).shape[1]))
-            base = self.features(evaluator, plain, target)["features"]
+            base = self.features(evaluator, self.untranslated(evaluator, d), target)["features"]
             fid, fid0 = frechet(fake, real), frechet(base, real)
             result.update({d: fid, f"{d}_untranslated": fid0, f"{d}_ratio": fid / fid0 if fid0 > 0 else float("nan")})
         return result
@@ -116,9 +124,7 @@ class ClassPreservation(_TranslationMetric):
             logits = self.features(evaluator, self.translated(evaluator, d), target).get("logits")
             if logits is None:
                 raise NotApplicable(f'the feature network of domain {LETTERS[target]} is not a classifier (no logits)')
-            src = evaluator.real("test", domain=source)
-            plain = evaluator.memo(("as-target", d), lambda: _as_channels(src, evaluator.real("test", domain=target).shape[1]))
-            base = self.features(evaluator, plain, target)["logits"]
+            base = self.features(evaluator, self.untranslated(evaluator, d), target)["logits"]
             result[d] = float((logits.argmax(1) == labels).double().mean())
             result[f"{d}_untranslated"] = float((base.argmax(1) == labels).double().mean())
         return result

@@ -1,0 +1,191 @@
+"""The `cyclegan` model through the real trainer: two-domain batches, losses, the pool across resume, translation,
+grids, save and reload, metrics, and the user's own folders (different sizes, grey and RGB)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import gentool.api as api
+from gentool_cyclegan.config import CycleGANConfig
+from gentool_cyclegan.maths import to_channels
+from gentool_cyclegan.model import CycleGAN
+
+TINY = {"width": 8, "blocks": 1, "disc_width": 8, "batch_size": 4}
+PAIR = {"name": "digits-m-pair", "textures": 6}
+FAST = {"log_every": 1, "sample_every": 1000, "checkpoint_every": 1000, "grid_size": 36}
+
+
+def _info(ca=1, cb=3, size=28):
+    a = api.DataInfo("image", (ca, size, size), 10, 40, tuple("0123456789"), "a")
+    b = api.DataInfo("image", (cb, size, size), 10, 40, tuple("0123456789"), "b")
+    return api.DataInfo("image", a.shape, 10, 40, a.class_names, "pair", domains=(a, b))
+
+
+def _batch(n=4, ca=1, cb=3, size=28, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xa, xb = torch.rand(n, ca, size, size, generator=g), torch.rand(n, cb, size, size, generator=g)
+    index = torch.arange(n)
+    return api.Batch(xa, None, index, (api.Batch(xa, None, index), api.Batch(xb, None, index)))
+
+
+def _ctx(model):
+    return api.StepContext(device=torch.device("cpu"), stage="adversarial", optimizers=model.optimizers("adversarial"),
+                           autocast_dtype=None, clip_norm=None)
+
+
+def _train(tmp_path, name, steps, model=None, dataset=None, resume=False, trainer=None):
+    raw = {"model": {"name": "cyclegan", **TINY, **(model or {})}, "dataset": dataset or PAIR, "steps": steps,
+           "out": str(tmp_path / name), "trainer": {**FAST, **(trainer or {})}}
+    return api.train(raw, resume=resume)
+
+
+def test_every_component_is_registered():
+    assert api.check_registered("model", "cyclegan").distribution == "gentool-cyclegan"
+    for kind, name in [("dataset", "digits-m"), ("dataset", "digits-m-pair"), ("metric", "translation-fid"),
+                       ("metric", "class-preservation"), ("metric", "cycle")]:
+        api.check_registered(kind, name)
+    assert "digits-m" in api.registered_names("features")
+
+
+def test_one_domain_data_and_bad_sizes_are_refused_with_the_fix():
+    single = api.DataInfo("image", (1, 28, 28), 10, 40, name="digits")
+    with pytest.raises(api.GentoolError, match="two domains.*digits-m-pair"):
+        CycleGAN(CycleGANConfig(), single)
+    with pytest.raises(api.GentoolError, match="divisible by 2\\^downsamplings = 8"):
+        CycleGAN(CycleGANConfig(downsamplings=3), _info(size=28))
+    with pytest.raises(api.GentoolError, match="role"):
+        CycleGAN(CycleGANConfig(loss="mse"), _info())
+
+
+def test_identity_term_follows_the_reference_convention_with_channels_converted():
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, cycle_weight=10, identity=0.5), _info())
+    before = copy.deepcopy(model)
+    batch = _batch()
+    logs = model.train_step(batch, _ctx(model))
+    a, b = batch.domains[0].x * 2 - 1, batch.domains[1].x * 2 - 1
+    with torch.no_grad():  # 0.5 * lambda * (|G(grey(b)) - b| + |F(rgb(a)) - a|), pixels in [-1, 1] as the networks see them
+        g_b = before.gen_ab(to_channels(b, 1))
+        f_a = before.gen_ba(a.repeat(1, 3, 1, 1))
+        expected = 5.0 * ((g_b - b).abs().mean() + (f_a - a).abs().mean())
+        cyc = 10.0 * ((before.gen_ba(before.gen_ab(a)) - a).abs().mean() + (before.gen_ab(before.gen_ba(b)) - b).abs().mean())
+    assert logs["identity"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert logs["cycle"].item() == pytest.approx(cyc.item(), rel=1e-5)
+    off = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, identity=0), _info())
+    assert "identity" not in off.train_step(_batch(), _ctx(off))
+
+
+def test_a_step_moves_all_four_networks_and_feeds_the_pools():
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, pool_size=6), _info())
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ctx = _ctx(model)
+    model.train_step(_batch(seed=1), ctx)
+    moved = {k.split(".")[0] for k, v in model.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[k])}
+    assert {"gen_ab", "gen_ba", "disc_a", "disc_b"} <= moved
+    assert [len(p) for p in model.pools] == [4, 4]
+    model.train_step(_batch(seed=2), ctx)
+    assert [len(p) for p in model.pools] == [6, 6]  # full at pool_size
+    state = model.extra_state()
+    assert state["pool_a.images"].shape == (6, 1, 28, 28) and state["pool_b.images"].shape == (6, 3, 28, 28)
+
+
+def test_translate_checks_direction_and_shape():
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8), _info()).eval().requires_grad_(False)
+    out = model.translate(torch.rand(2, 1, 28, 28), "a2b")
+    api.check_images(out, 2, (3, 28, 28))
+    api.check_images(model.translate(torch.rand(2, 3, 28, 28), "b2a"), 2, (1, 28, 28))
+    with pytest.raises(api.GentoolError, match='Unknown direction "a2c".*a2b, b2a'):
+        model.translate(out, "a2c")
+    with pytest.raises(api.GentoolError, match="takes images of shape \\(1, 28, 28\\)"):
+        model.translate(out, "a2b")
+    with pytest.raises(api.GentoolError, match="translate"):
+        model.sample(4)
+
+
+def test_trains_on_the_demo_pair_shows_the_grid_and_reloads_in_a_new_process(tmp_path):
+    run = _train(tmp_path, "pair", 3, trainer={"sample_every": 3})
+    grid = np.asarray(Image.open(run.dir / "samples" / "step_000003.png"))
+    assert grid.shape == (6 * 30 + 2, 6 * 30 + 2, 3)  # 6 rows of a | G(a) | F(G(a)) | b | F(b) | G(F(b))
+    summary = json.loads((run.dir / "summary.json").read_text())
+    assert summary["steps"] == 3
+    fid = api.evaluate(run.model, api.build("dataset", "digits-m-pair", {"textures": 6}), [("fid", {})])["fid"]
+    assert fid["error"].startswith("not applicable: the cyclegan model translates images")
+    x = run.model.grid_a[:2].cpu()
+    code = (
+        "import gentool.api as api, torch\n"
+        f"m = api.load({str(run.dir)!r})\n"
+        "x = torch.load(__import__('sys').argv[1])\n"
+        "print(tuple(m.translate(x, 'a2b').shape), float((m.translate(x, 'a2b') - torch.load(__import__('sys').argv[2])).abs().max()))\n"
+    )
+    torch.save(x, tmp_path / "x.pt")
+    with torch.no_grad():
+        torch.save(run.model.eval().translate(x, "a2b").cpu(), tmp_path / "y.pt")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.pt"), str(tmp_path / "y.pt")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    shape, diff = proc.stdout.split(")")
+    assert shape + ")" == "(2, 3, 28, 28)" and float(diff) == 0.0
+
+
+def test_a_run_killed_mid_way_resumes_to_the_same_weights_and_pools(tmp_path):
+    options, trainer, steps = {"pool_size": 6}, {"checkpoint_every": 3}, 24
+    straight = _train(tmp_path, "straight", steps, options, trainer=trainer)
+    raw = {"model": {"name": "cyclegan", **TINY, **options}, "dataset": PAIR, "steps": steps,
+           "out": str(tmp_path / "killed"), "trainer": {**FAST, **trainer}}
+    code = f"import gentool.api as api, torch; torch.set_num_threads(1); api.train({raw!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "killed" / "checkpoints" / "last.safetensors"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists(), proc.stderr.read().decode()[-2000:]
+    assert not (tmp_path / "killed" / "summary.json").exists()  # killed before the end
+    resumed = api.train(raw, resume=True)
+    assert resumed.summary["steps"] == steps
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the discriminators saw the same pooled fakes
+    for key, value in straight.model.extra_state().items():
+        assert torch.equal(value, resumed.model.extra_state()[key])
+
+
+def _folders(tmp_path):
+    rng = np.random.default_rng(0)
+    grey, rgb = tmp_path / "grey", tmp_path / "rgb"
+    grey.mkdir()
+    rgb.mkdir()
+    for i in range(12):  # 12 grey 20x24 PNGs: a bright bar on dark
+        pixels = np.zeros((24, 20), np.uint8)
+        pixels[:, 6 + i % 8 : 9 + i % 8] = 220
+        Image.fromarray(pixels, "L").save(grey / f"g{i:02d}.png")
+    for i in range(9):  # 9 RGB 40x32 JPEGs: coloured noise
+        Image.fromarray(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8), "RGB").save(rgb / f"c{i}.jpg")
+    return {"name": "unpaired", "size": 16, "a": {"name": "image-folder", "root": str(grey), "channels": 1,
+                                                  "test_fraction": 0.25},
+            "b": {"name": "image-folder", "root": str(rgb), "channels": 3, "test_fraction": 0.25}}
+
+
+def test_trains_and_translates_on_two_folders_of_the_users_own(tmp_path):
+    dataset = _folders(tmp_path)
+    run = _train(tmp_path, "folders", 3, {"disc_layers": 1}, dataset, trainer={"checkpoint_every": 2})
+    model = run.model.eval()
+    assert tuple(model.info.domains[0].shape) == (1, 16, 16) and tuple(model.info.domains[1].shape) == (3, 16, 16)
+    with torch.no_grad():
+        api.check_images(model.translate(torch.rand(5, 1, 16, 16), "a2b"), 5, (3, 16, 16))
+        api.check_images(model.translate(torch.rand(5, 3, 16, 16), "b2a"), 5, (1, 16, 16))
+    results = api.evaluate(model, api.build("dataset", "unpaired", {k: v for k, v in dataset.items() if k != "name"}),
+                           [("cycle", {}), ("class-preservation", {})])
+    assert set(results["cycle"]) == {"a2b", "b2a"}
+    assert results["class-preservation"]["error"].startswith("not applicable")  # the folders are unlabelled
