@@ -94,7 +94,7 @@ def test_layout_metadata_and_no_torch_in_registration(generated, kind):
     assert project["project"]["entry-points"]["gentool"] == {f"scaffold-{kind}": f"gentool_scaffold_{kind}.plugin"}
     for rel in ("plugin.py", "config.py"):
         assert "torch" not in _imports(package / rel), f"{rel} must not import torch"
-    assert "@gentool.hookimpl" in (package / "plugin.py").read_text()
+    assert "@hookimpl" in (package / "plugin.py").read_text()
     assert "GENTOOL_STRICT_PLUGINS" in (folder / "tests/conftest.py").read_text()
 
 

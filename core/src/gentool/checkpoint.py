@@ -17,19 +17,9 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
 from gentool.errors import GentoolError
+from gentool.rundir import RunDir, write_atomically
 
 META_KEY = "gentool"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename: a kill at any instant leaves the old or new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def flatten_state(state: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -82,26 +72,45 @@ def save_model(path: Path, model: torch.nn.Module, meta: dict[str, Any]) -> None
     write_atomically(path, save_bytes(tensors, metadata={META_KEY: json.dumps(meta)}))
 
 
+def _model_file(source: str | os.PathLike) -> Path:
+    path = Path(source)
+    path = RunDir(path).model if path.is_dir() else path
+    if not path.is_file():
+        raise GentoolError(f'No trained model at "{path}": expected a run directory holding model.safetensors.')
+    return path
+
+
+def _model_meta(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(_metadata(path)[META_KEY])
+    except Exception as exc:
+        raise GentoolError(f'"{path}" is not a gentool model file ({type(exc).__name__}: {exc}).') from None
+
+
+def saved_model_name(source: str | os.PathLike) -> str:
+    """The registered model name a run directory's (or model file's) weights belong to."""
+    return _model_meta(_model_file(source))["model"]["name"]
+
+
 def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """Rebuild a trained model from a run directory (or its `model.safetensors`), ready to `sample(n)`."""
     from gentool.protocols import DataInfo
-    from gentool.registry import registry
+    from gentool.registry import build_model, registry
 
-    path = Path(source)
-    if path.is_dir():
-        path = path / "model.safetensors"
-    if not path.is_file():
-        raise GentoolError(f'No trained model at "{path}": expected a run directory holding model.safetensors.')
-    try:
-        meta = json.loads(_metadata(path)[META_KEY])
-    except Exception as exc:
-        raise GentoolError(f'"{path}" is not a gentool model file ({type(exc).__name__}: {exc}).') from None
+    path = _model_file(source)
+    meta = _model_meta(path)
     component = registry().get("model", meta["model"]["name"])
     options = {k: v for k, v in meta["model"].items() if k != "name"}
     config = component.parse(options, "model")
-    model = component.load()(config, DataInfo.from_json(meta["data_info"]))
-    with safe_open(str(path), framework="pt", device="cpu") as fh:
-        state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no items()
+    model = build_model(component, config, DataInfo.from_json(meta["data_info"]))
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no items()
+    except Exception as exc:  # a truncated or overwritten file
+        raise GentoolError(
+            f'The weights in "{path}" cannot be read ({type(exc).__name__}: {exc}): the file is damaged. Restore it '
+            "from a copy, or retrain the run."
+        ) from None
     mismatch = _state_mismatch(model, state)
     if mismatch:
         saved = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items())) or "unknown versions"

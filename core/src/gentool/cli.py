@@ -26,9 +26,6 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-KIND_CHOICES = ("model", "loss", "quantizer", "dataset", "metric", "features")
-
-
 def _state():
     from gentool.plugins import plugin_state
 
@@ -37,14 +34,15 @@ def _state():
 
 @app.command("list")
 def list_components(
-    kind: Annotated[str | None, typer.Argument(help="model, loss, quantizer, dataset or metric")] = None,
+    kind: Annotated[str | None, typer.Argument(help="model, loss, quantizer, dataset, metric or features")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """List the installed components: name, kind, distribution, version, summary."""
     from gentool.errors import unknown_choice
+    from gentool.hookspecs import KINDS
 
-    if kind is not None and kind not in KIND_CHOICES:
-        raise unknown_choice("kind", kind, KIND_CHOICES)
+    if kind is not None and kind not in KINDS:
+        raise unknown_choice("kind", kind, KINDS)
     registry = _state().registry
     shown = [c for c in registry.of_kind(kind) if kind is not None or c.kind != "features"]
     rows = []
@@ -148,21 +146,15 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
 ) -> None:
     """Train a model, write its run directory, and evaluate the requested metrics."""
-    from gentool.resolve import gather, resolve
+    from gentool.resolve import gather, gather_resume, resolve
 
     flags = {"model": model, "dataset": dataset, "metrics": metric, "steps": steps, "minutes": minutes,
              "seed": seed, "device": device}
+    config_file = str(config) if config else None
     if resume is not None:
-        from gentool.config import merge
-
-        config_path = resume / "config.json"
-        if not config_path.is_file():
-            raise GentoolError(f'Cannot resume "{resume}": it holds no config.json.')
-        base = json.loads(config_path.read_text())
-        raw = merge(base, gather(str(config) if config else None, flags, set_ or []))
-        raw["out"] = str(resume)
+        raw = gather_resume(resume, config_file, flags, set_ or [])
     else:
-        raw = gather(str(config) if config else None, flags | {"out": str(out_dir) if out_dir else None}, set_ or [])
+        raw = gather(config_file, flags | {"out": str(out_dir) if out_dir else None}, set_ or [])
     resolved = resolve(raw)  # every option is checked before torch is imported or anything is written
     from gentool.trainer.loop import train
 
@@ -193,15 +185,20 @@ def sample(
     out_file: Annotated[Path, typer.Option("--out", help="output file")] = Path("samples.png"),
     fmt: Annotated[str, typer.Option("--format", help="png (a grid) or npz (raw arrays)")] = "png",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="a sample option KEY=VALUE, e.g. truncation=0.7 (repeatable)")
+    ] = None,
 ) -> None:
-    """Draw samples from a trained run as a PNG grid or an .npz of arrays."""
-    from gentool.sampling import write_samples
+    """Draw samples from a trained run as a PNG grid or an .npz of arrays, with the model's sample options."""
+    from gentool.sampling import sample_sets, write_samples
 
     if fmt not in ("png", "npz"):
         from gentool.errors import unknown_choice
 
         raise unknown_choice("format", fmt, ("png", "npz"))
-    written = write_samples(run_dir, n, _parse_labels(labels) if labels else None, seed, out_file, fmt, device)
+    options = sample_sets(set_ or [])
+    labels_list = _parse_labels(labels) if labels else None
+    written = write_samples(run_dir, n, labels_list, seed, out_file, fmt, device, options)
     out.print(f"Wrote {n} samples to {written}")
 
 
@@ -209,7 +206,9 @@ def sample(
 def evaluate_run(
     run_dir: Annotated[Path, typer.Argument(help="a finished run directory")],
     metric: Annotated[list[str], typer.Option(help="metric to compute (repeatable)")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="metric.key=value or eval.key=value")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="metric.key=value, eval.key=value or sample.key=value")
+    ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
 ) -> None:
     """Evaluate a finished run on its held-out test split; results are merged into its summary.json."""
@@ -221,29 +220,15 @@ def evaluate_run(
 app.add_typer(new_app, name="new")
 
 
-def _register_plugin_commands() -> None:
-    """Let plugins add sub-commands; a plugin whose hook raises contributes none and is reported as broken."""
-    state = _state()
-    for impl in state.manager.hook.register_commands.get_hookimpls():
-        record = next((p for p in state.plugins if p.module is impl.plugin), None)
-        before = list(app.registered_commands)
-        try:
-            impl.function(app=app)
-        except Exception as exc:
-            app.registered_commands[:] = before
-            if record is not None:
-                record.status, record.error = "broken", f"hook register_commands raised {type(exc).__name__}: {exc}"
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one paragraph and exit 2 (no traceback unless --debug)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        from gentool.plugins import check_strict
+        from gentool.plugins import add_plugin_commands, check_strict
 
-        _register_plugin_commands()
+        add_plugin_commands(_state(), app)
         check_strict(_state())
         app(args=args, prog_name="gentool")  # exits through SystemExit; usage errors exit 2 there
     except GentoolError as exc:

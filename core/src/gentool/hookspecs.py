@@ -60,10 +60,10 @@ def register_commands(app: Any) -> None:
 # The one list of component kinds, each with the hook that registers it.
 REGISTER_HOOKS = {
     "register_models": "model",
-    "register_losses": "loss",
-    "register_quantizers": "quantizer",
     "register_datasets": "dataset",
     "register_metrics": "metric",
+    "register_losses": "loss",
+    "register_quantizers": "quantizer",
     "register_features": "features",
 }
 KINDS = tuple(REGISTER_HOOKS.values())

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from gentool.rundir import write_atomically
+
 CURVE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
-def _write_atomically(image: Image.Image, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
+def _write_png(image: Image.Image, path: Path) -> None:
+    """`image` as a PNG file at `path`, written atomically (a kill leaves the old file or the new one)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    write_atomically(Path(path), buffer.getvalue())
 
 
 def grid_image(images, nrow: int | None = None, pad: int = 2) -> Image.Image:
@@ -62,7 +64,7 @@ def scatter_image(points, reference=None, size: int = 320) -> Image.Image:
 def save_samples(samples, path: Path, nrow: int | None = None, reference=None) -> None:
     """Write `samples` as a PNG: a grid for images (N, C, H, W), a scatter plot for points (N, D)."""
     image = scatter_image(samples, reference) if samples.dim() == 2 else grid_image(samples, nrow)
-    _write_atomically(image, path)
+    _write_png(image, path)
 
 
 def save_curves(records: list[dict], path: Path, width: int = 360, height: int = 220) -> None:
@@ -99,4 +101,4 @@ def save_curves(records: list[dict], path: Path, width: int = 360, height: int =
             draw.ellipse([xs[0] - 2, ys[0] - 2, xs[0] + 2, ys[0] + 2], fill=colour)
         else:
             draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
-    _write_atomically(image, path)
+    _write_png(image, path)

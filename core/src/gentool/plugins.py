@@ -209,6 +209,20 @@ def plugin_state() -> PluginState:
     return load_plugins()
 
 
+def add_plugin_commands(state: PluginState, app: Any) -> None:
+    """Let plugins add sub-commands to the typer `app`; a plugin whose hook raises contributes none and is marked
+    broken with the reason."""
+    for impl in state.manager.hook.register_commands.get_hookimpls():
+        record = next((p for p in state.plugins if p.module is impl.plugin), None)
+        before = list(app.registered_commands)
+        try:
+            impl.function(app=app)
+        except Exception as exc:
+            app.registered_commands[:] = before
+            if record is not None:
+                record.status, record.error = "broken", f"hook register_commands raised {type(exc).__name__}: {exc}"
+
+
 def strict_mode() -> bool:
     return os.environ.get("GENTOOL_STRICT_PLUGINS", "").strip().lower() not in ("", "0", "false", "no")
 

@@ -32,13 +32,13 @@ class Component:
         return self._resolve(self.target, "target")
 
     def config_model(self) -> type:
-        """The component's pydantic config model (an empty one when the plugin gave none)."""
+        """The component's pydantic config model (when the plugin gave none: ModelConfig for a model, else empty)."""
         from pydantic import BaseModel
 
-        from gentool.config import ComponentConfig
+        from gentool.config import ComponentConfig, ModelConfig
 
         if self.config is None:
-            return ComponentConfig
+            return ModelConfig if self.kind == "model" else ComponentConfig
         model = self._resolve(self.config, "config")
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise GentoolError(f"The {self.origin} is broken: its config {model!r} is not a pydantic model.")

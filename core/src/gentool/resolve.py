@@ -67,6 +67,16 @@ def gather(config_file: str | None = None, flags: dict[str, Any] | None = None, 
     return raw
 
 
+def gather_resume(run_dir: Any, config_file: str | None, flags: dict[str, Any], sets: list[str]) -> dict:
+    """The raw config of a resumed run: its config.json, then what was given now (which must agree with it, but for
+    the sample options); a missing or damaged config.json is a GentoolError naming the file."""
+    from gentool.rundir import RunDir
+
+    raw = merge(RunDir(run_dir).read_config(), gather(config_file, flags, sets))
+    raw["out"] = str(run_dir)
+    return raw
+
+
 def _component(kind: str, section: dict[str, Any], prefix: str) -> tuple[Component, Any]:
     options = dict(section)
     name = options.pop("name", None)

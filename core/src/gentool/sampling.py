@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from gentool.checkpoint import load, write_atomically
+from gentool.checkpoint import load, saved_model_name
 from gentool.errors import GentoolError
+from gentool.rundir import RunDir, write_atomically
 from gentool.trainer.device import pick_device
 
 
@@ -40,15 +40,33 @@ def label_tensor(model: Any, labels: list[int] | None, n: int) -> torch.Tensor |
     return torch.tensor([labels[i % len(labels)] for i in range(n)], dtype=torch.long)
 
 
-@torch.no_grad()
-def write_samples(run_dir: Path, n: int, labels: list[int] | None, seed: int, out: Path, fmt: str, device: str) -> Path:
-    """Sample n items from the run's model and write them as a PNG grid or an .npz (`images`, `labels`)."""
-    from gentool.images import save_samples
+def sample_sets(sets: list[str]) -> dict[str, Any]:
+    """`gentool sample`'s `--set KEY=VALUE` (or `sample.KEY=VALUE`) as a dict of sample options."""
+    from gentool.config import apply_set
 
+    raw: dict[str, Any] = {}
+    for assignment in sets:
+        key = assignment.partition("=")[0].strip()
+        apply_set(raw, assignment if key.startswith("sample.") else f"sample.{assignment.strip()}")
+    return raw.get("sample", {})
+
+
+@torch.no_grad()
+def write_samples(
+    run_dir: Path, n: int, labels: list[int] | None, seed: int, out: Path, fmt: str, device: str,
+    options: dict[str, Any] | None = None,
+) -> Path:
+    """Sample n items from the run's model (with its sample `options`, validated before anything is loaded) and
+    write them as a PNG grid or an .npz (`images`, `labels`)."""
+    from gentool.images import save_samples
+    from gentool.registry import registry
+    from gentool.resolve import resolve_sample_options
+
+    parsed = resolve_sample_options(registry().get("model", saved_model_name(run_dir)), options or {})
     model = load(run_dir, pick_device(device))
     label_t = label_tensor(model, labels, n)
     generator = torch.Generator().manual_seed(seed)
-    images = model.sample(n, labels=label_t, generator=generator).float().cpu()
+    images = draw_samples(model, n, labels=label_t, generator=generator, options=parsed).float().cpu()
     if fmt == "npz":
         arrays = {"images": images.numpy().astype(np.float32)}
         if label_t is not None:
@@ -63,27 +81,27 @@ def write_samples(run_dir: Path, n: int, labels: list[int] | None, seed: int, ou
 
 
 def evaluate_run_dir(run_dir: Path, metrics: list[str], sets: list[str], device: str) -> dict[str, Any]:
-    """Evaluate `metrics` for a finished run on its dataset's test split; merged into summary.json."""
+    """Evaluate `metrics` for a finished run on its dataset's test split (with `--set metric.*`, `eval.*` and
+    `sample.*` options); merged into summary.json with the sample options that produced them."""
     from gentool.config import apply_set
     from gentool.evaluate import evaluate
     from gentool.resolve import resolve
-    from gentool.trainer.rundir import write_json
 
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise GentoolError(f'"{run_dir}" is not a gentool run directory (it holds no config.json).')
-    raw = json.loads(config_path.read_text())
+    directory = RunDir(run_dir)
+    raw = directory.read_config()
     raw["metrics"], raw["metric"] = metrics, {}
     for assignment in sets:
         apply_set(raw, assignment)
     run = resolve(raw)
+    summary = directory.read_summary()  # a damaged summary is refused before any work
     torch_device = pick_device(device)
     model = load(run_dir, torch_device)
     dataset = run.dataset.load()(run.dataset_config)
     results = evaluate(model, dataset, run.metrics, samples=run.eval.samples, batch_size=run.eval.batch_size,
-                       device=torch_device, seed=run.seed)
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+                       device=torch_device, seed=run.seed, sample_options=run.sample_options)
     summary.setdefault("metrics", {}).update(results)
-    write_json(summary_path, summary)
+    if run.sample_options is not None:
+        used = run.sample_options.model_dump(mode="json")
+        summary.setdefault("sample_options", {}).update({name: used for name in results})
+    directory.write_json(directory.summary, summary)
     return results

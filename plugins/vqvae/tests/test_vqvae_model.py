@@ -91,6 +91,21 @@ def test_cached_sampling_matches_the_full_forward_pass():
     assert codes.shape == (2, 49)
 
 
+def test_temperature_is_a_sample_option_and_the_old_prior_key_still_loads():
+    model = make_vqvae(prior={"temperature": 0.5}).eval()  # a config.json written before the option moved
+    labels = torch.tensor([2, 2, 2, 2])
+
+    def draw(options):
+        with torch.no_grad():
+            return model.sample(4, labels=labels, generator=torch.Generator().manual_seed(0), options=options)
+
+    greedy = draw({"temperature": 1e-6})
+    torch.testing.assert_close(greedy, greedy[:1].expand_as(greedy))  # same label, no noise left: one image
+    assert not torch.allclose(draw(None)[0], draw(None)[1]), "the default temperature 1.0 varies the samples"
+    with pytest.raises(GentoolError, match='"sample.temperature": 0'):
+        draw({"temperature": 0})
+
+
 def test_prior_disabled_trains_the_autoencoder_alone_and_decodes_random_codes():
     model = make_vqvae(prior={"enabled": False})
     assert [s.name for s in model.stages()] == ["autoencoder"] and not hasattr(model, "prior")

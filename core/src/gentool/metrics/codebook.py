@@ -9,14 +9,6 @@ import torch
 from gentool.errors import NotApplicable
 
 
-def codebook_size(model: Any) -> int | None:
-    """`model.codebook_size`, else `model.quantizer.codebook_size`, else None."""
-    size = getattr(model, "codebook_size", None)
-    if size is None:
-        size = getattr(getattr(model, "quantizer", None), "codebook_size", None)
-    return None if size is None else int(size)
-
-
 def usage_and_perplexity(counts: torch.Tensor) -> tuple[float, float]:
     """(share of codes with a non-zero count, exp of the entropy of the code frequencies) from counts (K,)."""
     counts = counts.double()
@@ -37,9 +29,10 @@ class Codebook:
         encode = getattr(model, "encode_indices", None)
         if encode is None:
             raise NotApplicable("the model has no encode_indices(x), so it has no codebook")
-        size = codebook_size(model)
+        size = getattr(model, "codebook_size", None)
         if size is None:
-            raise NotApplicable("the model exposes neither codebook_size nor quantizer.codebook_size")
+            raise NotApplicable("the model has encode_indices(x) but no codebook_size, so usage cannot be counted")
+        size = int(size)
         x = evaluator.real("test")
 
         def count() -> torch.Tensor:

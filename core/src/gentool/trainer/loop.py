@@ -18,8 +18,8 @@ from gentool.errors import GentoolError
 from gentool.images import save_curves, save_samples
 from gentool.registry import build_model
 from gentool.resolve import ResolvedRun, resolve
+from gentool.rundir import RunDir, default_out
 from gentool.sampling import draw_samples
-from gentool.trainer import rundir
 from gentool.trainer.batches import make_batches
 from gentool.trainer.context import StepContext
 from gentool.trainer.device import pick_device, pick_precision
@@ -50,7 +50,7 @@ class Trainer:
     """Holds one run's state; `fit()` trains every stage from the current position to the end of the budget."""
 
     def __init__(self, run: ResolvedRun, out: Path) -> None:
-        self.run, self.out = run, out
+        self.run, self.out, self.dir = run, out, RunDir(out)
         self.rank, self.world = distributed.rank(), distributed.world_size()
         self.device = pick_device(run.device, local_rank=self.rank)
         self.dtype = pick_precision(run.trainer.precision, self.device)
@@ -84,7 +84,7 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def _checkpoint_path(self) -> Path:
-        return self.out / "checkpoints" / "last.safetensors"
+        return self.dir.checkpoint
 
     def _save_checkpoint(self, optimizers: dict[str, torch.optim.Optimizer], ctx: StepContext) -> None:
         if self.rank == 0:
@@ -93,8 +93,8 @@ class Trainer:
     def _restore(self) -> None:
         self.optimizer_state = restore_checkpoint(self)
         if self.rank == 0:
-            rundir.truncate_metrics(self.out / "metrics.jsonl", self.position.step)
-            save_curves(rundir.read_metrics(self.out / "metrics.jsonl"), self.out / "curves.png")
+            self.dir.truncate_metrics(self.position.step)
+            save_curves(self.dir.read_metrics(), self.dir.curves)
 
     # -- samples and logs --------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -129,7 +129,7 @@ class Trainer:
         if images.dim() == 2:
             split = self.dataset.split("test")
             reference = split.x[:1000] if hasattr(split, "x") else None
-        save_samples(images, self.out / "samples" / f"{name}.png", nrow=nrow, reference=reference)
+        save_samples(images, self.dir.samples / f"{name}.png", nrow=nrow, reference=reference)
         if self.board is not None and images.dim() == 4:
             from gentool.images import grid_image
 
@@ -140,7 +140,7 @@ class Trainer:
         if self.rank != 0:
             return
         record = {"step": self.position.step, "stage": stage, "time": round(self.train_seconds, 3), **logs}
-        with open(self.out / "metrics.jsonl", "a") as fh:
+        with open(self.dir.metrics, "a") as fh:
             fh.write(json.dumps(record) + "\n")
         if self.board is not None:
             for key, value in logs.items():
@@ -232,8 +232,8 @@ class Trainer:
         }
         if self.ema:
             self.ema.copy_to(self.model)  # from here on the model holds the averaged weights
-        save_model(self.out / "model.safetensors", self.model, meta)
-        save_curves(rundir.read_metrics(self.out / "metrics.jsonl"), self.out / "curves.png")
+        save_model(self.dir.model, self.model, meta)
+        save_curves(self.dir.read_metrics(), self.dir.curves)
         return {
             "model": self.run.model.name,
             "dataset": self.run.dataset.name,
@@ -250,7 +250,7 @@ class Trainer:
 
 def _out_path(run: ResolvedRun) -> Path:
     """--out, or runs/<model>-<time> chosen by rank 0 and shared with every rank."""
-    out = str(run.out) if run.out else str(rundir.default_out(run.model.name))
+    out = str(run.out) if run.out else str(default_out(run.model.name))
     if distributed.is_distributed():
         holder = [out]
         torch.distributed.broadcast_object_list(holder, src=0)
@@ -261,12 +261,14 @@ def _out_path(run: ResolvedRun) -> Path:
 def _prepare_directory(run: ResolvedRun, out: Path, *, resume: bool, overwrite: bool) -> None:
     """Rank 0 creates (or checks, when resuming) the run directory and its config.json."""
     if distributed.rank() == 0:
-        rundir.prepare(out, resume=resume, overwrite=overwrite)
+        run_dir = RunDir(out)
+        run_dir.prepare(resume=resume, overwrite=overwrite)
         config = run.as_json() | {"out": str(out)}
         if resume:
-            rundir.check_same_config(out, config)
+            saved = resolve(run_dir.read_config()).as_json()  # options renamed since are compared by their new names
+            run_dir.check_same_config(saved | {"out": str(out)}, config)
         else:
-            rundir.write_json(out / "config.json", config)
+            run_dir.write_json(run_dir.config, config)
     if distributed.is_distributed():
         torch.distributed.barrier()
 
@@ -312,6 +314,6 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
                     used = run.sample_options.model_dump(mode="json")
                     summary["sample_options"] = {name: used for name in summary["metrics"]}
             summary["wall_seconds"] = round(time.perf_counter() - started, 3)
-            rundir.write_json(out / "summary.json", summary)
+            trainer.dir.write_json(trainer.dir.summary, summary)
     return Run(out, trainer.model, summary)
 

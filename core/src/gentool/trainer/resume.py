@@ -34,7 +34,7 @@ def save_checkpoint(trainer: Any, optimizers: dict[str, torch.optim.Optimizer], 
     pos = trainer.position
     meta = {"stage": pos.stage, "stage_step": pos.stage_step, "step": pos.step, "stage_seconds": pos.stage_seconds,
             "train_seconds": trainer.train_seconds, "images_seen": trainer.images_seen}
-    save_state(trainer.out / "checkpoints" / "last.safetensors", state, meta)
+    save_state(trainer.dir.checkpoint, state, meta)
 
 
 def restore_checkpoint(trainer: Any) -> dict[str, Any]:
@@ -42,12 +42,16 @@ def restore_checkpoint(trainer: Any) -> dict[str, Any]:
 
     Data order and RNG are rank 0's: other ranks of a resumed torchrun job keep their own fresh ones.
     """
-    state, meta = load_state(trainer.out / "checkpoints" / "last.safetensors")
-    trainer.model.load_state_dict(state["model"])
-    if hasattr(trainer.model, "load_extra_state"):
-        trainer.model.load_extra_state(state.get("extra", {}))
-    if trainer.ema:
-        trainer.ema.load_state_dict(state["ema"])
+    path = trainer.dir.checkpoint
+    try:
+        state, meta = load_state(path)
+        trainer.model.load_state_dict(state["model"])
+        if hasattr(trainer.model, "load_extra_state"):
+            trainer.model.load_extra_state(state.get("extra", {}))
+        if trainer.ema:
+            trainer.ema.load_state_dict(state["ema"])
+    except Exception as exc:  # safetensors, JSON, a missing key or a shape mismatch: the file cannot be resumed from
+        raise trainer.dir.damaged(path, f"it cannot be read as this run's checkpoint ({type(exc).__name__}: {exc})") from None
     if trainer.rank == 0:
         trainer.batches.load_state_dict(state["batches"])
         torch.set_rng_state(state["rng"]["cpu"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from gentool.api import ComponentConfig, ComponentName, ModelConfig
+from gentool.api import ComponentConfig, ComponentName, ModelConfig, SampleConfig
 
 
 class VQConfig(ComponentConfig):
@@ -63,7 +63,14 @@ class PriorConfig(ComponentConfig):
     heads: int = Field(4, gt=0, description="attention heads (must divide width)")
     dropout: float = Field(0.1, ge=0, lt=1, description="dropout in attention and feed-forward layers")
     lr: float = Field(2e-3, gt=0, description="AdamW learning rate of the prior")
-    temperature: float = Field(1.0, gt=0, description="sampling temperature of the code distribution")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _temperature_moved(cls, data: Any) -> Any:
+        """`prior.temperature` became the sample option `temperature`; run directories that still hold it load."""
+        if isinstance(data, dict) and "temperature" in data:
+            data = {k: v for k, v in data.items() if k != "temperature"}
+        return data
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> PriorConfig:
@@ -89,3 +96,11 @@ class VQVAEConfig(ModelConfig):
         0.43, gt=0, lt=1, description="fraction of the budget for the autoencoder stage; the prior gets the rest"
     )
     prior: PriorConfig = Field(default_factory=PriorConfig, description="the autoregressive prior")
+
+
+class VQVAESampleConfig(SampleConfig):
+    """Options chosen when sampling a trained VQ-VAE (`gentool sample RUN --set temperature=0.8`)."""
+
+    temperature: float = Field(
+        1.0, gt=0, description="temperature of the prior's code distribution: below 1 sharper, above 1 more varied"
+    )

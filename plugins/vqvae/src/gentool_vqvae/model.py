@@ -10,9 +10,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.api import Batch, DataInfo, GentoolError, QuantizerOutput, Stage, build
+from gentool.api import Batch, DataInfo, GentoolError, QuantizerOutput, Stage, build, sample_options
 from gentool_vqvae import codes
-from gentool_vqvae.config import VQVAEConfig
+from gentool_vqvae.config import VQVAEConfig, VQVAESampleConfig
 from gentool_vqvae.networks import Decoder, Encoder, halvings
 from gentool_vqvae.prior import CodePrior
 
@@ -37,7 +37,7 @@ class VQVAE(nn.Module):
         self.config, self.info = config, info
         channels, height, width = info.shape
         steps = halvings(height, width)
-        self.grid = (height >> steps, width >> steps)
+        self.code_grid = (height >> steps, width >> steps)
         self.encoder = Encoder(channels, steps, config.width, config.code_dim, config.res_blocks)
         self.decoder = Decoder(channels, steps, config.width, config.code_dim, config.res_blocks)
         self.quantizer = build(
@@ -56,7 +56,8 @@ class VQVAE(nn.Module):
         self.ema_modules: tuple[str, ...] = ("prior",) if config.prior.enabled else ()
         if config.prior.enabled:
             classes = info.num_classes if self.conditional else 0
-            self.prior = CodePrior(config.prior, self.quantizer.codebook_size, self.grid[0] * self.grid[1], classes)
+            length = self.code_grid[0] * self.code_grid[1]
+            self.prior = CodePrior(config.prior, self.quantizer.codebook_size, length, classes)
 
     # -- the autoencoder -------------------------------------------------------------------------------------
     def encode(self, x: Tensor) -> QuantizerOutput:
@@ -144,11 +145,20 @@ class VQVAE(nn.Module):
         ctx.step("prior", loss)
         return {"prior_nll": loss.detach(), **codes.usage(indices, self.quantizer.codebook_size)}
 
+    @property
+    def codebook_size(self) -> int:
+        """The number of distinct codes (what the codebook metric counts usage against)."""
+        return self.quantizer.codebook_size
+
     @torch.no_grad()
-    def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """n images from codes drawn by the prior (uniform random codes without one); labels drawn uniformly if None."""
+    def sample(
+        self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None, options: Any = None
+    ) -> Tensor:
+        """n images from codes drawn by the prior (uniform random codes without one); labels drawn uniformly if None.
+        `options`: VQVAESampleConfig (or a dict of its fields), e.g. the prior's `temperature`."""
+        options = sample_options(VQVAESampleConfig, options)
         device = next(self.parameters()).device
-        h, w = self.grid
+        h, w = self.code_grid
         if not self.config.prior.enabled:
             indices = torch.randint(self.quantizer.codebook_size, (n, h, w), generator=generator).to(device)
         else:
@@ -156,6 +166,6 @@ class VQVAE(nn.Module):
                 labels = torch.randint(self.info.num_classes, (n,), generator=generator)
             if labels is not None:
                 labels = labels.to(device) if self.conditional else None
-            flat = self.prior.sample(n, labels, generator, self.config.prior.temperature)
+            flat = self.prior.sample(n, labels, generator, options.temperature)
             indices = flat.view(n, h, w)
         return self.decode(self.quantizer.lookup(indices))

@@ -13,6 +13,7 @@ def register_models(register: Any) -> None:
         "vqvae",
         "gentool_vqvae.model:VQVAE",
         config="gentool_vqvae.config:VQVAEConfig",
+        sample_config="gentool_vqvae.config:VQVAESampleConfig",
         summary="VQ-VAE (van den Oord et al. 2017): quantized autoencoder, then an autoregressive prior over codes",
     )
 

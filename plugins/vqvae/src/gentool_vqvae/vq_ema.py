@@ -14,8 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gentool import distributed
-from gentool.api import QuantizerOutput
+from gentool.api import QuantizerOutput, all_gather_cat, all_reduce_sum
 from gentool_vqvae import codes
 from gentool_vqvae.config import VQEMAConfig
 
@@ -55,7 +54,7 @@ class EMAVectorQuantizer(nn.Module):
     @torch.no_grad()
     def initialise(self, rows: Tensor) -> None:
         """k-means on the rows of every rank; the counts start the moving averages."""
-        rows = distributed.all_gather_cat(rows)
+        rows = all_gather_cat(rows)
         centres, counts = kmeans(rows, self.codebook_size, self.config.kmeans_iters, self._generator())
         self.codebook.copy_(centres)
         self.cluster_size.copy_(counts)
@@ -66,8 +65,8 @@ class EMAVectorQuantizer(nn.Module):
     def update(self, rows: Tensor, indices: Tensor) -> None:
         """One moving-average step of counts and sums, the smoothed codebook, then dead-code restarts."""
         cfg, k = self.config, self.codebook_size
-        counts = distributed.all_reduce_sum(torch.bincount(indices, minlength=k).float())
-        sums = distributed.all_reduce_sum(torch.zeros_like(self.embed_sum).index_add_(0, indices, rows))
+        counts = all_reduce_sum(torch.bincount(indices, minlength=k).float())
+        sums = all_reduce_sum(torch.zeros_like(self.embed_sum).index_add_(0, indices, rows))
         self.cluster_size.mul_(cfg.decay).add_(counts, alpha=1 - cfg.decay)
         self.embed_sum.mul_(cfg.decay).add_(sums, alpha=1 - cfg.decay)
         total = self.cluster_size.sum()
@@ -83,7 +82,7 @@ class EMAVectorQuantizer(nn.Module):
         dead = (self.cluster_size < threshold).nonzero().flatten()
         if threshold <= 0 or len(dead) == 0:
             return 0
-        candidates = distributed.all_gather_cat(rows)
+        candidates = all_gather_cat(rows)
         pick = torch.randint(len(candidates), (len(dead),), generator=self._generator()).to(rows.device)
         self.codebook[dead] = candidates[pick]
         self.cluster_size[dead] = threshold
