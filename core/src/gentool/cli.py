@@ -217,6 +217,27 @@ def evaluate_run(
     _print_metrics(evaluate_run_dir(run_dir, metric, set_ or [], device))
 
 
+@app.command()
+def translate(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory of a translation model (e.g. cyclegan)")],
+    direction: Annotated[str, typer.Option(help="a2b or b2a (the model's directions)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the translated files and grid.png")],
+    images: Annotated[Path | None, typer.Option(help="a folder of .png/.jpg images of the source domain")] = None,
+    dataset: Annotated[str | None, typer.Option(help="a registered dataset instead of --images")] = None,
+    split: Annotated[str, typer.Option(help="the dataset split: train or test")] = "test",
+    convert: Annotated[bool, typer.Option(help="turn grey inputs into RGB (or RGB into grey) for the source domain")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace files that already exist in --out")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+) -> None:
+    """Translate images to the other domain: one file per input under the same relative name, and a grid of source |
+    translated | translated back."""
+    from gentool.translate import translate_run
+
+    done = translate_run(run_dir, direction, out_dir, images=images, dataset=dataset, split=split,
+                         overwrite=overwrite, convert=convert, device=device)
+    out.print(f"Translated {len(done.files)} images ({done.direction}) into {out_dir}; grid: {done.grid}")
+
+
 app.add_typer(new_app, name="new")
 
 
