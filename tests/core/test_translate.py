@@ -100,3 +100,19 @@ def test_a_model_that_does_not_translate_is_refused(tmp_path):
     _grey(tmp_path / "in" / "x.png", 0)
     with pytest.raises(GentoolError, match="does not translate"):
         translate_run(tmp_path / "gan", "a2b", tmp_path / "out", images=tmp_path / "in")
+
+
+def test_the_command_translates_and_refuses_with_exit_status_2(run_dir, tmp_path):
+    from support import run_gentool
+
+    _grey(tmp_path / "in" / "x.png", 0)
+    done = run_gentool("translate", str(run_dir), "--direction", "a2b", "--images", str(tmp_path / "in"),
+                       "--out", str(tmp_path / "out"), "--device", "cpu")
+    assert done.code == 0, done.text
+    assert (tmp_path / "out" / "x.png").is_file() and (tmp_path / "out" / "grid.png").is_file()
+    again = run_gentool("translate", str(run_dir), "--direction", "a2b", "--images", str(tmp_path / "in"),
+                        "--out", str(tmp_path / "out"))
+    assert again.code == 2 and "--overwrite" in again.text and "Traceback" not in again.text
+    wrong = run_gentool("translate", str(run_dir), "--direction", "b2c", "--images", str(tmp_path / "in"),
+                        "--out", str(tmp_path / "other"))
+    assert wrong.code == 2 and "a2b, b2a" in wrong.text

@@ -118,7 +118,7 @@ def _convert(x: torch.Tensor, channels: int) -> torch.Tensor:
 def _dataset_inputs(dataset: str | dict[str, Any], split: str, domain: int, shape: tuple[int, ...], convert: bool
                     ) -> tuple[list[Path], torch.Tensor]:
     from gentool.datasets.unpaired import square_resize
-    from gentool.evaluate import _split_tensors
+    from gentool.evaluate import split_tensors
     from gentool.registry import build
 
     section = {"name": dataset} if isinstance(dataset, str) else dict(dataset)
@@ -131,7 +131,7 @@ def _dataset_inputs(dataset: str | dict[str, Any], split: str, domain: int, shap
         if domain >= len(parts):
             raise GentoolError(f'The dataset "{name}" has {len(parts)} domains; this direction reads domain {domain}.')
         part, info = parts[domain], info.domains[domain]
-    x, y = _split_tensors(part)
+    x, y = split_tensors(part)
     if x.dim() != 4 or x.shape[1] not in (1, 3):
         raise GentoolError(f'The dataset "{name}" holds items of shape {tuple(x.shape[1:])}, not grey or RGB images.')
     if x.shape[1] != shape[0]:
@@ -165,10 +165,10 @@ def translate_run(
     device: str = "cpu", batch_size: int = 64,
 ) -> Translation:
     """Translate `images` (a folder, searched recursively) or the `split` of `dataset` with the run's model, writing
-    `out/<relative name>` per input (dataset items: `out/<class>/<index>.png`) and `out/grid.png`. Refuses, before
-    writing anything, a missing or empty folder, an unknown direction, images of a channel count the source domain
-    does not take (unless `convert`), and existing files unless `overwrite`. Images of another size are centre-cropped
-    square and resized to the domain's size, as training data is."""
+    `out/<relative name>` per input (dataset items: `out/<class>/<index>.png`) and `out/grid.png` (up to 16 inputs
+    spread over them). Refuses, before writing anything, a missing or empty folder, an unknown direction, images of a
+    channel count the source domain does not take (unless `convert`), and existing files unless `overwrite`. Images
+    of another size are centre-cropped square and resized to the domain's size, as training data is."""
     from gentool.checkpoint import load
     from gentool.images import save_samples
     from gentool.trainer.device import pick_device
@@ -193,22 +193,18 @@ def translate_run(
             f'{len(existing)} output file(s) already exist, e.g. "{existing[0]}"; choose another --out or pass '
             "--overwrite."
         )
-    translated, returned = [], []
     back = f"{LETTERS[back_from]}2{LETTERS[source]}" if back_from is not None else None
-    for start in range(0, len(x), batch_size):
-        batch = x[start : start + batch_size]
-        y = model.translate(batch, direction).float().cpu()
-        translated.append(y)
-        if back is not None and start < GRID_ROWS:
-            returned.append(model.translate(y, back).float().cpu())
-    result = torch.cat(translated)
+    result = torch.cat([model.translate(x[i : i + batch_size], direction).float().cpu()
+                        for i in range(0, len(x), batch_size)])
     for array, target in zip(result, targets):
         _save(array, target)
-    rows = min(GRID_ROWS, len(x))
-    columns = [x[:rows], result[:rows]] + ([torch.cat(returned)[:rows]] if returned else [])
+    rows = torch.linspace(0, len(x) - 1, min(GRID_ROWS, len(x))).round().long().unique()  # spread over the inputs
+    columns = [x[rows], result[rows]]
+    if back is not None:
+        columns.append(model.translate(result[rows], back).float().cpu())
     rgb = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
     side = max(c.shape[-1] for c in rgb)
     rgb = [torch.nn.functional.interpolate(c, size=(side, side), mode="nearest") if c.shape[-1] != side else c
            for c in rgb]
-    save_samples(torch.stack(rgb, 1).reshape(rows * len(rgb), 3, side, side), grid, nrow=len(rgb))
+    save_samples(torch.stack(rgb, 1).reshape(len(rows) * len(rgb), 3, side, side), grid, nrow=len(rgb))
     return Translation(targets, grid, direction, shape)
