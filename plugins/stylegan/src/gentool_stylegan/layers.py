@@ -17,7 +17,7 @@ LRELU_GAIN = math.sqrt(2.0)  # keeps the activations' scale through LeakyReLU(0.
 
 def lrelu(x: Tensor) -> Tensor:
     """LeakyReLU(0.2) times sqrt(2)."""
-    return F.leaky_relu(x, 0.2) * LRELU_GAIN
+    return F.leaky_relu(x, 0.2).mul_(LRELU_GAIN)  # in place: leaky_relu's backward reads its input, not output
 
 
 class EqualLinear(nn.Module):
@@ -95,11 +95,12 @@ class ModulatedConv(nn.Module):
             x = modulated_conv2d(x, self.weight, styles, demodulate=False)
         else:
             x = modulated_conv2d(x, self.weight * self.weight_gain, styles, demodulate=True)
+        shift = self.bias[None, :, None, None]
         if self.noise_strength is not None:
             if noise is None:
                 noise = torch.randn(len(x), 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)
-            x = x + noise * self.noise_strength
-        x = x + self.bias[None, :, None, None]
+            shift = shift + noise * self.noise_strength
+        x = x + shift
         return lrelu(x) if self.activate else x
 
 

@@ -30,7 +30,7 @@ class StyleGAN(nn.Module):
 
     Each `train_step`: one discriminator update on real and fake images (every `r1_interval` steps a second one
     on the R1 penalty), then one generator update (every `pl_interval` steps a second one on the path-length
-    penalty when `pl_weight` > 0). With `growing`, one stage per resolution; `ctx.progress` drives the fade-in.
+    penalty when `pl_weight` > 0), on the same fakes judged by the updated D. With `growing`, one stage per resolution; `ctx.progress` drives the fade-in.
     """
 
     conditional = False
@@ -146,10 +146,9 @@ class StyleGAN(nn.Module):
         def critic(x: Tensor) -> Tensor:
             return self.critic(x, labels)
 
-        with torch.no_grad(), ctx.autocast():
-            fake, _ = self.generate(n, labels, real.device)
-        with ctx.autocast():
-            d_loss = self.loss.discriminator(critic, real, fake)
+        with ctx.autocast():  # one batch of fakes serves both updates, as in the gan model
+            fake, _ = self.generate(n, labels, real.device, track=True)
+            d_loss = self.loss.discriminator(critic, real, fake.detach())
         ctx.step("disc", d_loss)
         if c.r1_gamma > 0 and ctx.global_step % c.r1_interval == 0:
             r1 = r1_penalty(critic, real)
@@ -157,7 +156,6 @@ class StyleGAN(nn.Module):
             logs["r1"] = r1.detach()
 
         with frozen(self.discriminator), ctx.autocast():
-            fake, _ = self.generate(n, labels, real.device, track=True)
             fake_logits = critic(fake)
         g_loss = self.loss.generator(fake_logits)
         ctx.step("gen", g_loss)
