@@ -218,6 +218,55 @@ def evaluate_run(
 
 
 @app.command()
+def interpolate(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory of a model with latents")],
+    out_file: Annotated[Path, typer.Option("--out", help="FILE.png (a grid), FILE.gif or FILE.webp (animated)")],
+    n: Annotated[int, typer.Option("--n", help="rows: walks drawn")] = 8,
+    frames: Annotated[int, typer.Option(help="images along each walk, endpoints included")] = 10,
+    labels: Annotated[str | None, typer.Option(help="classes for a conditional model, e.g. 3,7")] = None,
+    latents: Annotated[Path | None, typer.Option(help="walk between the latents of `gentool project` instead")] = None,
+    seed: Annotated[int, typer.Option(help="random seed of the endpoints")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+) -> None:
+    """Walk between latents: rows of images from one random latent to another (between labels at fixed noise for a
+    conditional model), as a grid or an animation."""
+    from gentool.latents import run_interpolation
+
+    walks = run_interpolation(run_dir, out_file, n=n, frames=frames, labels=_parse_labels(labels) if labels else None,
+                              latents=latents, seed=seed, device=device)
+    out.print(f"Wrote {len(walks.kinds)} walks of {frames} frames ({', '.join(sorted(set(walks.kinds)))}) to {out_file}")
+
+
+@app.command()
+def project(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory of a model with latents")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for projections/, latents.safetensors, grid.png")],
+    images: Annotated[Path | None, typer.Option(help="a folder of .png/.jpg images")] = None,
+    dataset: Annotated[str | None, typer.Option(help="a registered dataset instead of --images")] = None,
+    split: Annotated[str, typer.Option(help="the dataset split: train or test")] = "test",
+    count: Annotated[int | None, typer.Option(help="project only the first COUNT images")] = None,
+    steps: Annotated[int, typer.Option(help="gradient steps on the latents")] = 500,
+    feature_weight: Annotated[float, typer.Option(help="weight of the feature distance beside the pixel MSE")] = 1.0,
+    features: Annotated[str | None, typer.Option(help="feature network (default: the one that suits the data)")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing --out folder's files")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+) -> None:
+    """Find for each image the latent whose generation is closest to it (pixels plus features), from the encoder
+    where the model has one; writes the projections, their latents and a PSNR table."""
+    from gentool.evaluate import format_value
+    from gentool.project import run_projection
+
+    table = run_projection(run_dir, out_dir, images=images, dataset=dataset, split=split, count=count, steps=steps,
+                           feature_weight=feature_weight, features=features, overwrite=overwrite, device=device)
+    rows = Table("image", "start", "PSNR (dB)", "feature distance", title=f"projection ({out_dir})")
+    for row in table["images"][:20]:
+        rows.add_row(escape(row["image"]), row["start"], format_value(row["psnr"]), format_value(row["feature_distance"]))
+    out.print(rows)
+    out.print(f"{len(table['images'])} images: mean PSNR {table['mean_psnr']:.2f} dB, mean feature distance "
+              f"{table['mean_feature_distance']:.4g}. Latents: {out_dir / 'latents.safetensors'}")
+
+
+@app.command()
 def translate(
     run_dir: Annotated[Path, typer.Argument(help="a run directory of a translation model (e.g. cyclegan)")],
     direction: Annotated[str, typer.Option(help="a2b or b2a (the model's directions)")],
@@ -236,6 +285,22 @@ def translate(
     done = translate_run(run_dir, direction, out_dir, images=images, dataset=dataset, split=split,
                          overwrite=overwrite, convert=convert, device=device)
     out.print(f"Translated {len(done.files)} images ({done.direction}) into {out_dir}; grid: {done.grid}")
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="run directories, one or more")],
+    out_file: Annotated[Path, typer.Option("--out", help="report.html (one self-contained page) or report.md (PNGs beside it)")],
+    overwrite: Annotated[bool, typer.Option(help="replace an existing report")] = False,
+) -> None:
+    """Put runs side by side: the config keys that differ, metrics (real data's values first), the last sample grid
+    of each and the loss curves on shared axes."""
+    from gentool.compare import compare_runs
+
+    report = compare_runs(runs, out_file, overwrite=overwrite)
+    out.print(f"Compared {len(report.runs)} runs in {out_file}", highlight=False)
+    for note in report.notes:
+        out.print(Text.assemble(("note: ", "yellow"), note), highlight=False, soft_wrap=True)
 
 
 app.add_typer(new_app, name="new")

@@ -16,7 +16,7 @@ from gentool.errors import GentoolError, NotApplicable
 from gentool.sampling import draw_samples
 
 
-def _split_tensors(split: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+def split_tensors(split: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(x, y) of a split: an in-memory split's `.x`/`.y`, else a map-style dataset of (x, label) items."""
     if hasattr(split, "x"):
         x, y = split.x, getattr(split, "y", None)
@@ -57,6 +57,13 @@ class Evaluator:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def share_data(self, other: Evaluator) -> None:
+        """Reuse `other`'s loaded splits, built feature networks and computed features (never its samples or other
+        results): for an evaluator of another model on the same data."""
+        for key, value in other._cache.items():
+            if key[0] in ("split", "network", "features"):
+                self._cache.setdefault(key, value)
+
     def _split(self, split: str, domain: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         def read() -> tuple[torch.Tensor, torch.Tensor | None]:
             data = self.dataset.split(split)
@@ -64,10 +71,10 @@ class Evaluator:
             if parts is None:
                 if domain not in (None, 0):
                     raise NotApplicable(f"the data has one domain, so there is no domain {domain}")
-                return _split_tensors(data)
+                return split_tensors(data)
             if not 0 <= (domain or 0) < len(parts):
                 raise NotApplicable(f"the data has {len(parts)} domains, so there is no domain {domain}")
-            return _split_tensors(parts[domain or 0])
+            return split_tensors(parts[domain or 0])
 
         return self.memo(("split", split, domain or 0), read)
 
@@ -231,14 +238,19 @@ def evaluate(
     device: Any = "cpu",
     seed: int = 0,
     sample_options: Any = None,
+    reference: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """{metric: {key: value}} for each (name, options); values are floats, plus "features" naming the feature
-    network(s) a metric used. A metric that does not apply, or fails for a reason the user can fix, gives
-    {"error": reason} and the others still run. `sample_options` go to every `model.sample` call."""
+    network(s) a metric used, and with `reference` a dict "reference" of the values real data gives (see
+    gentool.reference) where the metric applies to real data. A metric that does not apply, or fails for a reason
+    the user can fix, gives {"error": reason} and the others still run. `sample_options` go to every `model.sample`
+    call."""
+    from gentool.reference import Reference
     from gentool.registry import build
 
     evaluator = Evaluator(model, dataset, samples=samples, batch_size=batch_size, device=device, seed=seed,
                           sample_options=sample_options)
+    real = Reference(evaluator) if reference else None
     results: dict[str, dict[str, Any]] = {}
     for name, options in metrics:
         evaluator.networks_used = []
@@ -247,6 +259,9 @@ def evaluate(
             results[name] = {key: float(value) for key, value in metric.compute(evaluator).items()}
             if evaluator.networks_used:
                 results[name]["features"] = ", ".join(evaluator.networks_used)
+            values = real.values(name, options) if real is not None else None
+            if values:
+                results[name]["reference"] = values
         except NotApplicable as exc:
             results[name] = {"error": f"not applicable: {exc}"}
         except GentoolError as exc:
@@ -262,15 +277,20 @@ def format_value(value: Any) -> str:
 
 
 def results_table(results: dict[str, dict[str, Any]], title: str = "evaluation") -> Any:
-    """A rich Table with one row per (metric, key, value) for the CLI to print; errors are left to `result_errors`,
-    which are printed whole below the table (a table cell would cut the paths and addresses they hold)."""
+    """A rich Table with one row per (metric, key, value), and the value real data gives beside it where known;
+    errors are left to `result_errors`, which are printed whole below the table (a table cell would cut the paths
+    and addresses they hold)."""
     from rich.table import Table
 
-    table = Table("metric", "key", "value", title=title)
+    shown = any("reference" in values for values in results.values())
+    table = Table("metric", "key", "value", *(["real data"] if shown else []), title=title,
+                  caption="real data: the same metric with real train items in place of samples" if shown else None)
     for name, values in results.items():
+        reference = values.get("reference", {})
         for key, value in values.items():
-            if key != "error":
-                table.add_row(name, key, format_value(value))
+            if key not in ("error", "reference"):
+                extra = [format_value(reference[key]) if key in reference else ""] if shown else []
+                table.add_row(name, key, format_value(value), *extra)
     return table
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from torch import nn
+from torch import Tensor, nn
 
 from gentool.errors import GentoolError
 
@@ -60,6 +60,14 @@ def strided_features(
         layers.append(nn.LeakyReLU(0.2))
         c_in, c_out = c_out, c_out * 2
     return nn.Sequential(*layers, nn.Flatten()), c_in
+
+
+def embed_labels(embedding: nn.Embedding, labels: Tensor) -> Tensor:
+    """`embedding(labels)` for int64 labels (N,); for class weights (N, K) the weighted mix of the class embeddings,
+    so that a conditional model can be walked from one label to another at fixed noise."""
+    if labels.is_floating_point():
+        return labels.to(embedding.weight.dtype) @ embedding.weight
+    return embedding(labels)
 
 
 @contextlib.contextmanager

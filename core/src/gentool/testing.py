@@ -51,6 +51,29 @@ def check_images(x: Any, n: int, shape: tuple[int, ...]) -> None:
         assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0, f"values outside [0, 1]: {float(x.min())}..{float(x.max())}"
 
 
+def check_latents(model: Any, n: int = 3) -> None:
+    """The optional latent members work together: `draw_latents(n, generator=)` is seeded, `generate(z, labels=)`
+    turns the same latents into the same images of the data's shape and range, `latent_path` is slerp or lerp, and
+    `encode_latents(x)`, where present, gives latents of the drawn shape."""
+    import torch
+
+    model = model.eval()
+    info = model.info
+    z = model.draw_latents(n, generator=torch.Generator().manual_seed(0))
+    again = model.draw_latents(n, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(z, again), "draw_latents must follow its generator"
+    labels = torch.arange(n) % info.num_classes if getattr(model, "conditional", False) else None
+    with torch.no_grad():
+        x = model.generate(z, labels=labels)
+        check_images(x.cpu(), n, tuple(info.shape))
+        assert torch.allclose(x, model.generate(z, labels=labels)), "generate must be deterministic"
+    assert getattr(model, "latent_path", "slerp") in ("slerp", "lerp"), "latent_path is slerp or lerp"
+    encode = getattr(model, "encode_latents", None)
+    if encode is not None:
+        with torch.no_grad():
+            assert encode(x).shape == z.shape, "encode_latents must give latents of draw_latents' shape"
+
+
 def check_model_trains(
     name: str, tmp_path: Path, *, dataset: str = "digits", steps: int = 3, options: dict | None = None,
     dataset_options: dict | None = None,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.api import DataInfo, GentoolError, check_images, check_model_trains, check_registered, train
+from gentool.api import DataInfo, GentoolError, check_images, check_latents, check_model_trains, check_registered, train
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.model import CGAN
 
@@ -87,6 +87,11 @@ def test_projection_adds_the_class_embedding_times_the_features():
 
 def test_trains_on_digits_and_reloads_in_a_new_process(tmp_path):
     run = check_model_trains("cgan", tmp_path, dataset="digits", steps=3, options={"width": 8})
+    check_latents(run.model)
+    with torch.no_grad():  # class weights walk between labels: the endpoints are the classes themselves
+        z = run.model.draw_latents(2, generator=torch.Generator().manual_seed(0))
+        soft = torch.tensor([[0.0, 0.0, 0.0, 1.0] + [0.0] * 6, [0.0] * 7 + [1.0, 0.0, 0.0]])
+        torch.testing.assert_close(run.model.generate(z, labels=soft), run.model.generate(z, labels=torch.tensor([3, 7])))
     code = (
         "import gentool, torch\n"
         f"m = gentool.load({str(run.dir)!r})\n"

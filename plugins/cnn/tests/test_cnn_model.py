@@ -10,7 +10,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from gentool.api import DataInfo, GentoolError, build, check_images, check_model_trains, check_registered, train
+from gentool.api import (
+    DataInfo,
+    GentoolError,
+    build,
+    check_images,
+    check_latents,
+    check_model_trains,
+    check_registered,
+    train,
+)
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.gaussian import JITTER
 from gentool_cnn.model import GLO
@@ -37,7 +46,8 @@ def trained(tmp_path_factory):
 
 def test_registered_and_trains_samples_and_reloads(tmp_path):
     check_registered("model", "cnn")
-    check_model_trains("cnn", tmp_path, steps=3, options={"width": 8, "latent_dim": 8})
+    run = check_model_trains("cnn", tmp_path, steps=3, options={"width": 8, "latent_dim": 8})
+    check_latents(run.model)
 
 
 def test_gaussian_is_fitted_to_the_trained_latents_only(trained):

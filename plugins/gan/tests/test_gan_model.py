@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.api import DataInfo, GentoolError, check_images, check_model_trains, check_registered, train
+from gentool.api import DataInfo, GentoolError, check_images, check_latents, check_model_trains, check_registered, train
 from gentool_gan.config import GANConfig
 from gentool_gan.model import GAN
 
@@ -78,6 +78,7 @@ def test_a_reconstruction_loss_is_refused():
 def test_trains_on_digits_and_reloads_in_a_new_process(tmp_path):
     run = check_model_trains("gan", tmp_path, dataset="digits", steps=3, options={"width": 8})
     assert run.summary["steps"] == 3
+    check_latents(run.model)
 
 
 def test_trains_on_32x32_rgb_and_reloads_in_a_new_process(tmp_path):

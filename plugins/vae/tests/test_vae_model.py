@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy import stats
 
-from gentool.api import DataInfo, GentoolError, build, check_images, check_model_trains, check_registered
+from gentool.api import DataInfo, GentoolError, build, check_images, check_latents, check_model_trains, check_registered
 from gentool_vae import bounds
 
 
@@ -132,6 +132,7 @@ def test_registered_trains_and_reloads_in_a_new_process(tmp_path):
     check_registered("model", "vae")
     check_registered("metric", "elbo")
     run = check_model_trains("vae", tmp_path, steps=4, options={"width": 8, "hidden": 32})
+    check_latents(run.model)
     records = (run.dir / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 4 and '"kl"' in records[-1] and '"elbo"' in records[-1]
     assert float(run.model.prior.logits.detach().abs().max()) > 0  # the mixture prior trains with the ELBO (starts at 0)

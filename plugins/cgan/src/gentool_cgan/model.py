@@ -90,6 +90,17 @@ class CGAN(nn.Module):
             raise GentoolError(f"cgan.sample was asked for {n} images but given {len(labels)} labels; give one per image.")
         if n and (int(labels.min()) < 0 or int(labels.max()) >= k):
             raise GentoolError(f"cgan.sample got labels outside 0..{k - 1} (this model knows {k} classes).")
-        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
-        x = self.generator(z, labels.to(device))
+        return self.generate(self.draw_latents(n, generator=generator), labels=labels.to(device))
+
+    latent_path = "slerp"  # z ~ N(0, I)
+
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ N(0, I) (n, latent_dim) on the model's device, drawn on the CPU from `generator`."""
+        return torch.randn(n, self.config.latent_dim, generator=generator).to(next(self.parameters()).device)
+
+    def generate(self, z: Tensor, *, labels: Tensor | None = None) -> Tensor:
+        """Images in [0, 1] of latents z (N, latent_dim) and classes `labels`: int64 (N,) or class weights (N, K)."""
+        if labels is None:
+            raise GentoolError("cgan.generate needs labels: one class (or class weights) per latent.")
+        x = self.generator(z, labels.to(z.device))
         return ((x.float() + 1.0) / 2.0).clamp(0.0, 1.0)

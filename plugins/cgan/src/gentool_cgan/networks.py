@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.api import dcgan_init, doubling_steps, spectral_norm_if, strided_features
+from gentool.api import dcgan_init, doubling_steps, embed_labels, spectral_norm_if, strided_features
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -25,7 +25,8 @@ class ConditionalBatchNorm2d(nn.Module):
         nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return self.norm(x) * self.gain(labels)[:, :, None, None] + self.bias(labels)[:, :, None, None]
+        gain, bias = embed_labels(self.gain, labels), embed_labels(self.bias, labels)
+        return self.norm(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
 class Generator(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gentool.api import doubling_steps
+from gentool.api import doubling_steps, embed_labels
 
 
 class Generator(nn.Module):
@@ -45,6 +45,6 @@ class Generator(nn.Module):
         if self.embed is not None:
             if labels is None:
                 raise ValueError("this generator is class-conditional: pass labels")
-            z = torch.cat([z, self.embed(labels)], dim=1)
+            z = torch.cat([z, embed_labels(self.embed, labels)], dim=1)
         seed = self.project(z).view(len(z), *self.seed_shape)
         return self.body(seed)

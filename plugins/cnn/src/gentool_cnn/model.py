@@ -137,16 +137,28 @@ class GLO(nn.Module):
 
         Conditional models draw `labels` (N,) when given, else uniform labels from `generator`.
         """
+        z = self.draw_latents(n, generator=generator)
+        if self.conditional and labels is None:
+            labels = torch.randint(self.info.num_classes, (n,), generator=generator)
+        return self.generate(z, labels=labels)
+
+    latent_path = "lerp"  # latents of a fitted Gaussian, not of N(0, I): walk straight
+
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n draws (n, latent_dim) of the Gaussian fitted to the trained latents (fitted on the fly before
+        `end_stage`), on the model's device."""
         if bool(self.gaussian_fitted):
             mean, chol = self.latent_mean, self.latent_chol
         else:
             mean, chol = self._current_gaussian()
-        z = sample_gaussian(mean, chol, n, generator)
-        if self.conditional:
-            if labels is None:
-                labels = torch.randint(self.info.num_classes, (n,), generator=generator)
-            labels = labels.to(z.device)
-        return self.generator(z, labels if self.conditional else None)
+        return sample_gaussian(mean, chol, n, generator)
+
+    def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [0, 1] of latents z (N, latent_dim); a conditional model takes `labels`, int64 (N,) or class
+        weights (N, K)."""
+        if self.conditional and labels is None:
+            raise GentoolError("This conditional cnn model needs labels: one class (or class weights) per latent.")
+        return self.generator(z, labels.to(z.device) if self.conditional else None)
 
     def reconstruct_index(self, index: torch.Tensor) -> torch.Tensor:
         """The generator's output (N, C, H, W) for the latents of training images at positions `index` (N,)."""

@@ -88,8 +88,16 @@ class GAN(nn.Module):
         ctx.step("gen", g_loss)
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
 
+    latent_path = "slerp"  # z ~ N(0, I): walk on the sphere where the draws lie
+
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ N(0, I) (n, latent_dim) on the model's device, drawn on the CPU from `generator`."""
+        return torch.randn(n, self.config.latent_dim, generator=generator).to(next(self.parameters()).device)
+
+    def generate(self, z: Tensor, *, labels: Tensor | None = None) -> Tensor:
+        """Images in [0, 1] (or points) of latents z (N, latent_dim)."""
+        return self.from_generator(self.generator(z))
+
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         """n images in [0, 1] (or points) from z ~ N(0, I), the noise drawn on the CPU from `generator`."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
-        return self.from_generator(self.generator(z))
+        return self.generate(self.draw_latents(n, generator=generator))

@@ -97,10 +97,26 @@ class VAE(nn.Module):
             "elbo": -(recon + self.nats_per_image + kl).mean().detach(),
         }
 
+    @property
+    def latent_path(self) -> str:
+        """Walks between latents: on the sphere under the standard normal prior, straight under the mixture."""
+        return "slerp" if self.config.prior == "standard" else "lerp"
+
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ p(z) (n, latent_dim) on the model's device, drawn on the CPU from `generator`."""
+        return self.prior.sample(n, generator).to(next(self.parameters()).device)
+
+    def generate(self, z: Tensor, *, labels: Tensor | None = None) -> Tensor:
+        """The decoded images in [0, 1] of latents z (N, latent_dim)."""
+        return self.decode(z)
+
+    def encode_latents(self, x: Tensor) -> Tensor:
+        """The posterior mean of images x: where a projection starts."""
+        return self.posterior(x)[0]
+
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         """n images decoded from z ~ p(z) (drawn on the CPU from `generator`)."""
-        device = next(self.parameters()).device
-        return self.decode(self.prior.sample(n, generator).to(device))
+        return self.generate(self.draw_latents(n, generator=generator))
 
     def reconstruct(self, x: Tensor) -> Tensor:
         """The decoded posterior mean of x (N, C, H, W) in [0, 1]."""
