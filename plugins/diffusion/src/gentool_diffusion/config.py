@@ -16,13 +16,13 @@ from gentool.api import ModelConfig, SampleConfig
 class DiffusionConfig(ModelConfig):
     """What both models share: the U-Net, class conditioning, the optimizer and the weight average."""
 
-    steps: int = Field(2000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(4000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(64, gt=0, description="training batch size")
     ema: bool = Field(True, description="sample from the trainer's exponential moving average of the U-Net's weights")
-    ema_decay: float = Field(0.995, gt=0, lt=1, description="decay of the weight average (0.995: about the last 200 "
+    ema_decay: float = Field(0.998, gt=0, lt=1, description="decay of the weight average (0.998: about the last 500 "
                              "steps; raise it with the budget, e.g. 0.9999 for 100k steps)")
     widths: tuple[int, ...] = Field(
-        (32, 64, 64), min_length=1, description="U-Net channels at each resolution, finest first; each further "
+        (16, 32, 64), min_length=1, description="U-Net channels at each resolution, finest first; each further "
         "entry halves the resolution (28 -> 14 -> 7)",
     )
     blocks: int = Field(1, ge=1, description="residual blocks per resolution on the way down (one more on the way up)")

@@ -3,7 +3,9 @@
 Ho et al. (2020) / Dhariwal & Nichol (2021) in small: a sinusoidal embedding of t (plus a learned class embedding,
 with one extra "no label" row for classifier-free guidance) feeds every residual block as a per-channel scale and
 shift after its group norm; `blocks` residual blocks per resolution, a stride-2 convolution between resolutions,
-self-attention at the lowest one, and the mirror image upwards with skip connections. Images whose sides are not a
+self-attention at the lowest one, and the mirror image upwards with skip connections (nearest-neighbour upsampling
+straight into the next residual block: a convolution after it at the full resolution would cost about a sixth of
+the network's operations at the default widths). Images whose sides are not a
 multiple of 2**(levels - 1) are zero-padded on the way in and cropped on the way out.
 """
 
@@ -108,7 +110,7 @@ class UNet(nn.Module):
                 self.up.append(ResBlock(ch + skips.pop(), width, emb_dim, dropout))
                 ch = width
             if level > 0:
-                self.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch, ch, 3, padding=1)))
+                self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))  # the next block's convolutions follow
         self.head = nn.Sequential(group_norm(ch), nn.SiLU(), zero(nn.Conv2d(ch, channels, 3, padding=1)))
 
     def embed(self, t: Tensor, labels: Tensor | None) -> Tensor:
