@@ -10,7 +10,15 @@ import sys
 import pytest
 import torch
 
-from gentool.api import DataInfo, GentoolError, check_images, check_model_trains, check_registered, train
+from gentool.api import (
+    DataInfo,
+    GentoolError,
+    check_images,
+    check_latents,
+    check_model_trains,
+    check_registered,
+    train,
+)
 from gentool_diffusion.config import DDPMConfig, FlowConfig
 from gentool_diffusion.model import DDPM, Flow
 
@@ -91,6 +99,32 @@ def test_unconditional_model_ignores_labels_and_guidance():
     b = model.sample(2, labels=torch.tensor([1, 2]), generator=torch.Generator().manual_seed(5),
                      options={"sample_steps": 2, "guidance": 4.0})
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("conditional", [False, True])
+def test_latents_are_the_starting_noise_of_the_deterministic_sampler(name, conditional):
+    model = make(name, class_conditional=conditional)
+    check_latents(model)
+    options = {"sample_steps": 3}
+    z = model.draw_latents(2, generator=torch.Generator().manual_seed(6))
+    labels = torch.tensor([1, 8]) if conditional else None
+    sampled = model.sample(2, labels=labels, generator=torch.Generator().manual_seed(6), options=options)
+    torch.testing.assert_close(model.generate(z, labels=labels, options=options), sampled)
+    if name == "ddpm":  # generate turns the ancestral sampler's noise off
+        noisy = {"sampler": "ancestral", "sample_steps": 3}
+        assert torch.equal(model.generate(z, options=noisy), model.generate(z, options=noisy))
+
+
+def test_class_weights_mix_the_label_embeddings():
+    model = make("flow", class_conditional=True)
+    z = model.draw_latents(2, generator=torch.Generator().manual_seed(7))
+    options = {"sample_steps": 2, "guidance": 2.0}
+    one_hot = torch.nn.functional.one_hot(torch.tensor([3, 5]), 10).float()
+    torch.testing.assert_close(model.generate(z, labels=one_hot, options=options),
+                               model.generate(z, labels=torch.tensor([3, 5]), options=options))
+    halfway = model.generate(z, labels=(one_hot + one_hot.flip(0)) / 2, options=options)
+    assert not torch.allclose(halfway, model.generate(z, labels=torch.tensor([3, 5]), options=options))
 
 
 def test_bad_options_and_data_are_reported_with_the_choices():

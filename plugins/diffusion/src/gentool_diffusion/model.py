@@ -21,7 +21,8 @@ from gentool_diffusion.unet import UNet
 
 class _Diffusion(nn.Module):
     """What `flow` and `ddpm` share: the U-Net, labels and guidance, the optimizer, the training step's frame and
-    the sampling frame. Subclasses give `loss(x0, labels)` and `generate(noise, labels, options, draw)`."""
+    the sampling frame. Subclasses give `loss(x0, labels)` and `from_noise(noise, labels, options, draw)` (images
+    in [-1, 1] from the starting noise; `draw()` gives fresh noise, None where the sampler must not add any)."""
 
     conditional = False  # per instance: True when built with class_conditional on labelled data
     ema_modules = ("net",)
@@ -69,20 +70,43 @@ class _Diffusion(nn.Module):
         conditional model (drawn uniformly when absent; ignored by an unconditional one); `options` are the model's
         sample options (a dict, an instance, or None for the defaults)."""
         opts = sample_options(self.sample_config, options)
-        device = next(self.parameters()).device
-        shape = (n, *self.info.shape)
-        noise = torch.randn(shape, generator=generator).to(device)
-        if self.conditional:
-            if labels is None:
-                labels = torch.randint(0, self.info.num_classes, (n,), generator=generator)
-            labels = labels.to(device=device, dtype=torch.long)
-        else:
-            labels = None
+        noise = self.draw_latents(n, generator=generator)
+        if self.conditional and labels is None:
+            labels = torch.randint(0, self.info.num_classes, (n,), generator=generator)
 
         def draw() -> Tensor:
-            return torch.randn(shape, generator=generator).to(device)
+            return torch.randn(noise.shape, generator=generator).to(noise.device)
 
-        x = self.generate(noise, labels, opts, draw)
+        return self._images(noise, labels, opts, draw)
+
+    # -- latents: the starting noise, mapped to an image by the deterministic sampler --------------------------
+    latent_path = "slerp"
+
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """n starting noises (n, C, H, W) ~ N(0, I), drawn on the CPU from `generator`, on the model's device."""
+        device = next(self.parameters()).device
+        return torch.randn((n, *self.info.shape), generator=generator).to(device)
+
+    def generate(self, z: Tensor, *, labels: Tensor | None = None, options: Any = None) -> Tensor:
+        """Images in [0, 1] of starting noises z with the deterministic sampler (ddpm: DDIM with eta 0) and the
+        given sample options; a conditional model takes int64 labels (N,) or class weights (N, K), and without
+        labels gives its unconditional prediction."""
+        opts = self.deterministic(sample_options(self.sample_config, options))
+        return self._images(z, labels, opts, None)
+
+    def deterministic(self, options: Any) -> Any:
+        """The sample options with any noise of the sampler turned off (flow's ODE solvers are deterministic)."""
+        return options
+
+    def _images(self, noise: Tensor, labels: Tensor | None, options: Any, draw: Any) -> Tensor:
+        if self.conditional and labels is not None:
+            labels = labels.to(noise.device)
+            labels = labels.float() if labels.is_floating_point() else labels.long()
+        elif self.conditional:
+            labels = torch.full((len(noise),), self.null_label, dtype=torch.long, device=noise.device)
+        else:
+            labels = None
+        x = self.from_noise(noise, labels, options, draw)
         return ((x.float() + 1) / 2).clamp(0, 1)
 
     # -- shared maths ----------------------------------------------------------------------------------------
@@ -93,7 +117,7 @@ class _Diffusion(nn.Module):
     def loss(self, x0: Tensor, labels: Tensor | None) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def generate(self, noise: Tensor, labels: Tensor | None, options: Any, draw: Any) -> Tensor:  # pragma: no cover
+    def from_noise(self, noise: Tensor, labels: Tensor | None, options: Any, draw: Any) -> Tensor:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -111,7 +135,7 @@ class Flow(_Diffusion):
         x_t, target = flow_matching.training_pair(torch.randn_like(x0), x0, t)
         return F.mse_loss(self.net(x_t, t, labels).float(), target)
 
-    def generate(self, noise: Tensor, labels: Tensor | None, options: FlowSampleConfig, draw: Any) -> Tensor:
+    def from_noise(self, noise: Tensor, labels: Tensor | None, options: FlowSampleConfig, draw: Any) -> Tensor:
         def velocity(x: Tensor, t: Tensor) -> Tensor:
             return self.predict(x, t, labels, options.guidance)
 
@@ -141,7 +165,10 @@ class DDPM(_Diffusion):
         target = denoising.target(x0, noise, ab, self.config.prediction)
         return F.mse_loss(self.net(x_t, self.times(k), labels).float(), target)
 
-    def generate(self, noise: Tensor, labels: Tensor | None, options: DDPMSampleConfig, draw: Any) -> Tensor:
+    def deterministic(self, options: DDPMSampleConfig) -> DDPMSampleConfig:
+        return options.model_copy(update={"sampler": "ddim", "eta": 0.0})
+
+    def from_noise(self, noise: Tensor, labels: Tensor | None, options: DDPMSampleConfig, draw: Any) -> Tensor:
         def predict(x: Tensor, k: int) -> tuple[Tensor, Tensor]:
             ks = torch.full((len(x),), k, device=x.device, dtype=torch.long)
             out = self.predict(x, self.times(ks), labels, options.guidance).float()

@@ -80,7 +80,8 @@ class Attention(nn.Module):
 
 class UNet(nn.Module):
     """f(x, t, labels): x (N, C, H, W), t (N,) in [0, 1], labels (N,) int64 in [0, classes] where `classes` itself
-    means "no label" (only when num_classes > 0). Returns (N, C, H, W) in float32."""
+    means "no label", or class weights (N, classes + 1) mixing the label embeddings (only when num_classes > 0).
+    Returns (N, C, H, W) in float32."""
 
     def __init__(
         self, channels: int, widths: tuple[int, ...], blocks: int = 1, *, attention: bool = True, heads: int = 4,
@@ -118,7 +119,7 @@ class UNet(nn.Module):
         if self.label is not None:
             if labels is None:
                 labels = torch.full((len(t),), self.num_classes, dtype=torch.long, device=t.device)
-            emb = emb + self.label(labels)
+            emb = emb + (labels.to(self.label.weight.dtype) @ self.label.weight if labels.is_floating_point() else self.label(labels))
         return F.silu(emb)
 
     def forward(self, x: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
