@@ -1,17 +1,25 @@
-"""PNG output with Pillow: image grids, scatter plots of 2-D samples, and loss curves."""
+"""PNG output: image grids with Pillow; loss curves and scatter plots of 2-D samples with matplotlib.
+
+matplotlib is imported inside the plotting functions only (Agg, no pyplot and no global state), so importing this
+module, and commands that draw nothing such as `gentool list`, never pay for it. Every file is written atomically.
+"""
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from gentool.rundir import write_atomically
 
-CURVE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+RECORD_FIELDS = ("step", "stage", "time")  # the fields of a metrics.jsonl record that are not logged scalars
+LOG_DECADES = 2.0  # a panel whose positive values span at least this many decades gets a log y axis
 
 
 def _write_png(image: Image.Image, path: Path) -> None:
@@ -38,67 +46,136 @@ def grid_image(images, nrow: int | None = None, pad: int = 2) -> Image.Image:
     return Image.fromarray((canvas * 255 + 0.5).astype(np.uint8))
 
 
-def scatter_image(points, reference=None, size: int = 320) -> Image.Image:
-    """A scatter plot of 2-D points (N, 2); `reference` points, if given, are drawn underneath in grey."""
-    pts = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, np.float64)[:, :2]
-    both = pts if reference is None else np.concatenate([pts, np.asarray(reference, np.float64)[:, :2]])
-    finite = both[np.isfinite(both).all(axis=1)]
-    lo, hi = (finite.min(0), finite.max(0)) if len(finite) else (np.zeros(2), np.ones(2))
-    span = float(max(hi - lo)) or 1.0
-    centre = (hi + lo) / 2
-    image = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
+# -- matplotlib ------------------------------------------------------------------------------------------------------
+def _figure(width: float, height: float) -> Any:
+    """A matplotlib Figure drawn by the Agg canvas (no pyplot, no display, safe in any thread)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    def to_px(p: np.ndarray) -> np.ndarray:
-        return (p - centre) / (span * 1.1) * (size - 1) + (size - 1) / 2
-
-    for group, colour in ((reference, "#bbbbbb"), (pts, "#1f77b4")):
-        if group is None:
-            continue
-        for x, y in to_px(np.asarray(group, np.float64)[:, :2]):
-            if np.isfinite(x) and np.isfinite(y):
-                draw.ellipse([x - 1.5, size - 1 - y - 1.5, x + 1.5, size - 1 - y + 1.5], fill=colour)
-    return image
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
-def save_samples(samples, path: Path, nrow: int | None = None, reference=None) -> None:
-    """Write `samples` as a PNG: a grid for images (N, C, H, W), a scatter plot for points (N, D)."""
-    image = scatter_image(samples, reference) if samples.dim() == 2 else grid_image(samples, nrow)
-    _write_png(image, path)
+def figure_png(figure: Any) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, facecolor="white")
+    return buffer.getvalue()
 
 
-def save_curves(records: list[dict], path: Path, width: int = 360, height: int = 220) -> None:
-    """One panel per logged scalar and stage (x: step, y: value) from metrics.jsonl records."""
-    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+def _points(values) -> np.ndarray:
+    return np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, np.float64)[:, :2]
+
+
+def scatter_png(points, reference=None) -> bytes:
+    """A scatter plot of 2-D points (N, 2) on equal axes; `reference` points, if given, are drawn underneath in grey."""
+    figure = _figure(4.4, 4.2)
+    axes = figure.add_subplot()
+    if reference is not None:
+        ref = _points(reference)
+        axes.scatter(ref[:, 0], ref[:, 1], s=4, c="#bbbbbb", linewidths=0, label="real (test split)")
+    pts = _points(points)
+    axes.scatter(pts[:, 0], pts[:, 1], s=4, c=COLOURS[0], linewidths=0, label="samples")
+    axes.set_aspect("equal", adjustable="datalim")
+    axes.set_xlabel("x\u2081")
+    axes.set_ylabel("x\u2082")
+    axes.grid(True, color="#eeeeee")
+    axes.legend(loc="upper right", fontsize=8, markerscale=3)
+    return figure_png(figure)
+
+
+def series(records: list[dict]) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """{(stage, key): (steps, values)} of every finite logged scalar in metrics.jsonl records, in record order."""
+    out: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for rec in records:
         for key, value in rec.items():
-            if key in ("step", "stage", "time") or not isinstance(value, (int, float)):
+            if key in RECORD_FIELDS or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
-            if math.isfinite(value):
-                series.setdefault((rec.get("stage", ""), key), []).append((rec["step"], float(value)))
-    if not series:
-        return
-    cols = min(3, len(series))
-    rows = math.ceil(len(series) / cols)
-    image = Image.new("RGB", (cols * width, rows * height), "white")
-    draw = ImageDraw.Draw(image)
-    for i, ((stage, key), pts) in enumerate(sorted(series.items())):
-        ox, oy = (i % cols) * width, (i // cols) * height
-        left, top, right, bottom = ox + 50, oy + 22, ox + width - 10, oy + height - 24
-        draw.rectangle([left, top, right, bottom], outline="#888888")
-        draw.text((ox + 50, oy + 5), f"{stage}: {key}", fill="black")
-        steps, values = np.array([p[0] for p in pts], float), np.array([p[1] for p in pts], float)
-        v_lo, v_hi = float(values.min()), float(values.max())
-        s_lo, s_hi = float(steps.min()), float(steps.max())
-        draw.text((ox + 2, top), f"{v_hi:.3g}", fill="#444444")
-        draw.text((ox + 2, bottom - 10), f"{v_lo:.3g}", fill="#444444")
-        draw.text((left, bottom + 4), f"{int(s_lo)}", fill="#444444")
-        draw.text((right - 40, bottom + 4), f"{int(s_hi)}", fill="#444444")
-        xs = left + (steps - s_lo) / ((s_hi - s_lo) or 1) * (right - left)
-        ys = bottom - (values - v_lo) / ((v_hi - v_lo) or 1) * (bottom - top)
-        colour = CURVE_COLOURS[i % len(CURVE_COLOURS)]
-        if len(xs) == 1:
-            draw.ellipse([xs[0] - 2, ys[0] - 2, xs[0] + 2, ys[0] + 2], fill=colour)
-        else:
-            draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
-    _write_png(image, path)
+            if math.isfinite(value) and "step" in rec:
+                out.setdefault((str(rec.get("stage", "")), key), []).append((float(rec["step"]), float(value)))
+    return {k: (np.array([p[0] for p in v]), np.array([p[1] for p in v])) for k, v in out.items()}
+
+
+def smooth(values: np.ndarray) -> np.ndarray:
+    """A centred moving average over a tenth of the points (odd window, at least 3; shorter at the ends), so the
+    smoothed line does not lag behind the raw one."""
+    half = max(1, len(values) // 20)
+    sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    idx = np.arange(len(values))
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(values))
+    return (sums[hi] - sums[lo]) / (hi - lo)
+
+
+def wants_log_scale(values: list[np.ndarray]) -> bool:
+    """True when every value is positive and they span at least LOG_DECADES decades."""
+    joined = np.concatenate(values) if values else np.zeros(0)
+    return bool(len(joined)) and bool((joined > 0).all()) and math.log10(joined.max() / joined.min()) >= LOG_DECADES
+
+
+def curves_figure(runs: Mapping[str, list[dict]]) -> Any:
+    """One panel per (stage, logged key), x the step: every run's raw values as a faint line and their smoothed
+    values over it, in one colour per run, on the panel's shared axes. `runs` maps a label ("" for a lone run) to
+    its metrics.jsonl records. None when nothing was logged."""
+    per_run = {label: series(records) for label, records in runs.items()}
+    panels = list(dict.fromkeys(key for s in per_run.values() for key in s))  # in the order first logged
+    if not panels:
+        return None
+    cols = min(3, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    figure = _figure(4.3 * cols, 3.0 * rows + (0.4 if len(runs) > 1 else 0))
+    stages = {stage for stage, _ in panels}
+    for i, (stage, key) in enumerate(panels):
+        axes = figure.add_subplot(rows, cols, i + 1)
+        drawn = []
+        for j, (label, run_series) in enumerate(per_run.items()):
+            if (stage, key) not in run_series:
+                continue
+            steps, values = run_series[(stage, key)]
+            colour = COLOURS[j % len(COLOURS)]
+            drawn.append(values)
+            if len(values) == 1:
+                axes.plot(steps, values, "o", color=colour, markersize=4, label=label or None)
+            elif len(values) < 8:
+                axes.plot(steps, values, color=colour, linewidth=1.5, label=label or None)
+            else:
+                axes.plot(steps, values, color=colour, linewidth=0.8, alpha=0.3)
+                axes.plot(steps, smooth(values), color=colour, linewidth=1.6, label=label or None)
+        if wants_log_scale(drawn):
+            axes.set_yscale("log")
+        axes.set_title(f"{stage}: {key}" if len(stages) > 1 else key, fontsize=10)
+        axes.set_xlabel("step")
+        axes.set_ylabel(key)
+        axes.grid(True, color="#eeeeee")
+        axes.tick_params(labelsize=8)
+    if len(runs) > 1:
+        handles, labels = [], []
+        for axes in figure.axes:
+            for handle, label in zip(*axes.get_legend_handles_labels()):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+        figure.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
+    return figure
+
+
+def curves_png(runs: Mapping[str, list[dict]]) -> bytes | None:
+    """`curves_figure(runs)` as PNG bytes, or None when nothing was logged."""
+    figure = curves_figure(runs)
+    return None if figure is None else figure_png(figure)
+
+
+# -- files -----------------------------------------------------------------------------------------------------------
+def save_samples(samples, path: Path, nrow: int | None = None, reference=None) -> None:
+    """Write `samples` as a PNG: a grid for images (N, C, H, W), a scatter plot for points (N, D)."""
+    if samples.dim() == 2:
+        write_atomically(Path(path), scatter_png(samples, reference))
+    else:
+        _write_png(grid_image(samples, nrow), path)
+
+
+def save_curves(records: list[dict], path: Path) -> None:
+    """The run's curves (see `curves_figure`) from its metrics.jsonl records; nothing is written when none was logged."""
+    png = curves_png({"": records})
+    if png is not None:
+        write_atomically(Path(path), png)
