@@ -1,7 +1,10 @@
 """The `digits-m` feature network: a small CNN classifier of RGB digits on textures, trained on digits-m.
 
 Its 128-d penultimate layer, scaled to unit mean square per dimension on the train split, gives the features of
-FID on domain B of the demo pair; its logits give class preservation. `scripts/train_digits_m_classifier.py`
+FID on domain B of the demo pair; its logits give class preservation. During training an auxiliary head also
+regresses each image's 4x4 average colour layout (as core's shapes network estimates colours and placement), so the
+features describe how an image looks as well as which digit it shows: a classifier alone learns to ignore the
+backgrounds and would judge a plain grey digit close to digits-m. `scripts/train_digits_m_classifier.py`
 trains it and writes the shipped weights.
 """
 
@@ -16,6 +19,7 @@ from torch import nn
 from gentool.api import GentoolError
 
 WEIGHTS = Path(__file__).parent / "weights" / "digits_m_classifier.safetensors"
+LAYOUT = 4  # side of the average-pooled colour layout the auxiliary head regresses
 
 
 def _conv(c_in: int, c_out: int, k: int) -> list[nn.Module]:
@@ -33,6 +37,7 @@ class DigitsMClassifier(nn.Module):
         self.penultimate = nn.Sequential(nn.Linear(96 * 3 * 3, self.feature_dim), nn.ReLU())
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(self.feature_dim, num_classes)
+        self.layout = nn.Linear(self.feature_dim, 3 * LAYOUT * LAYOUT)  # auxiliary, used in training only
         self.register_buffer("feature_scale", torch.ones(()))
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ from gentool.api import AdversarialConfig, ComponentConfig, ComponentName
 class CycleGANConfig(AdversarialConfig):
     """CycleGAN: two generators (A->B, B->A) and two PatchGAN discriminators, with cycle and identity L1 terms."""
 
-    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(8, gt=0, description="images of each domain per step")
     loss: ComponentName("loss") = Field(  # type: ignore[valid-type]
         "lsgan", description='adversarial loss by name: "lsgan" (the reference\'s least squares), "nonsaturating", '

@@ -45,6 +45,7 @@ class CycleGAN(nn.Module):
 
     conditional = False
     directions = DIRECTIONS
+    ema_modules = ("gen_ab", "gen_ba")  # averaged when model.ema = true; translations then use the average
 
     def __init__(self, config: CycleGANConfig, info: DataInfo) -> None:
         super().__init__()
