@@ -13,6 +13,7 @@ docs/images/cyclegan-digits-m.png. Run alone: other processes distort the timing
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import shutil
 import tempfile
@@ -61,9 +62,11 @@ def main() -> None:
            "images_per_second": summary["images_per_second"], "options": args.sets, "metrics": m}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "cyclegan_pair.json"
-    table = json.loads(path.read_text()) if path.is_file() else {}
-    table[args.name] = row
-    path.write_text(json.dumps(table, indent=2) + "\n")
+    with open(Path(tempfile.gettempdir()) / "cyclegan_pair.lock", "w") as lock:  # runs side by side add their rows one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = json.loads(path.read_text()) if path.is_file() else {}
+        table[args.name] = row
+        path.write_text(json.dumps(table, indent=2) + "\n")
     grids = sorted((out / "samples").glob("step_*.png"))
     if args.name == "default":
         IMAGES.mkdir(parents=True, exist_ok=True)

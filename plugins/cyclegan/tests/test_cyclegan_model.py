@@ -67,18 +67,21 @@ def test_one_domain_data_and_bad_sizes_are_refused_with_the_fix():
         CycleGAN(CycleGANConfig(loss="mse"), _info())
 
 
-def test_identity_term_follows_the_reference_convention_with_channels_converted():
+@pytest.mark.parametrize("lambda_b", [None, 2.0])
+def test_cycle_and_identity_terms_follow_the_reference_convention_with_channels_converted(lambda_b):
     torch.manual_seed(0)
-    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, cycle_weight=10, identity=0.5), _info())
+    config = CycleGANConfig(width=8, blocks=1, disc_width=8, cycle_weight=10, cycle_weight_b=lambda_b, identity=0.5)
+    model = CycleGAN(config, _info())
     before = copy.deepcopy(model)
     batch = _batch()
     logs = model.train_step(batch, _ctx(model))
     a, b = batch.domains[0].x * 2 - 1, batch.domains[1].x * 2 - 1
-    with torch.no_grad():  # 0.5 * lambda * (|G(grey(b)) - b| + |F(rgb(a)) - a|), pixels in [-1, 1] as the networks see them
-        g_b = before.gen_ab(to_channels(b, 1))
-        f_a = before.gen_ba(a.repeat(1, 3, 1, 1))
-        expected = 5.0 * ((g_b - b).abs().mean() + (f_a - a).abs().mean())
-        cyc = 10.0 * ((before.gen_ba(before.gen_ab(a)) - a).abs().mean() + (before.gen_ab(before.gen_ba(b)) - b).abs().mean())
+    la, lb = 10.0, 10.0 if lambda_b is None else lambda_b
+    with torch.no_grad():  # pixels in [-1, 1] as the networks see them; G's identity weighs 0.5 lambda_B, F's 0.5 lambda_A
+        g_b = before.gen_ab(to_channels(b, 1))  # b to grey by luma, G must give b back
+        f_a = before.gen_ba(a.repeat(1, 3, 1, 1))  # a repeated to RGB, F must give a back
+        expected = 0.5 * lb * (g_b - b).abs().mean() + 0.5 * la * (f_a - a).abs().mean()
+        cyc = la * (before.gen_ba(before.gen_ab(a)) - a).abs().mean() + lb * (before.gen_ab(before.gen_ba(b)) - b).abs().mean()
     assert logs["identity"].item() == pytest.approx(expected.item(), rel=1e-5)
     assert logs["cycle"].item() == pytest.approx(cyc.item(), rel=1e-5)
     off = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, identity=0), _info())

@@ -43,10 +43,15 @@ class CycleGANConfig(AdversarialConfig):
         2, ge=1, le=5, description="stride-2 layers of the PatchGAN: 3 sees 70x70 patches (the reference's at 256 px), "
         "2 sees 34x34, 1 sees 16x16"
     )
-    cycle_weight: float = Field(10.0, ge=0, description="lambda: weight of the cycle L1 terms |F(G(a)) - a|, |G(F(b)) - b|")
+    cycle_weight: float = Field(10.0, ge=0, description="lambda_A: weight of the cycle L1 term |F(G(a)) - a|")
+    cycle_weight_b: float | None = Field(
+        None, ge=0, description="lambda_B: weight of |G(F(b)) - b|; None: cycle_weight. Lower it when B holds detail "
+        "that A cannot carry back (textures of digits-m behind grey digits): F is then not pushed to hide it in its output"
+    )
     identity: float = Field(
-        0.5, ge=0, description="identity L1 |G(b) - b| weighted identity * cycle_weight (the reference's lambda_identity "
-        "convention: 0.5 gives 5); where channels differ, b enters G converted to G's input channels; 0 turns it off"
+        0.5, ge=0, description="identity L1 |G(b) - b| weighted identity * lambda_B and |F(a) - a| weighted identity * "
+        "lambda_A (the reference's lambda_identity convention: 0.5 gives 5 with lambda 10); where channels differ, the "
+        "input is converted to the generator's input channels; 0 turns it off"
     )
     pool_size: int = Field(50, ge=0, description="past fakes each discriminator also sees (image pool); 0 turns it off")
     semantic_weight: float = Field(

@@ -135,14 +135,13 @@ class CycleGAN(nn.Module):
             fake_a = self.gen_ba(b)
             rec_a, rec_b = self.gen_ba(fake_b), self.gen_ab(fake_a)
         logs: dict[str, Any] = {}
-        cyc = cycle_loss(a, rec_a, c.cycle_weight) + cycle_loss(b, rec_b, c.cycle_weight)
+        lambda_a, lambda_b = c.cycle_weight, c.cycle_weight if c.cycle_weight_b is None else c.cycle_weight_b
+        cyc = cycle_loss(a, rec_a, lambda_a) + cycle_loss(b, rec_b, lambda_b)
         g_loss = cyc
-        if c.identity > 0:
+        if c.identity > 0:  # as the reference: G's identity term weighs lambda_B, F's lambda_A
             with ctx.autocast():
                 same_b, same_a = self.gen_ab(to_channels(b, ca)), self.gen_ba(to_channels(a, cb))
-            idt = identity_loss(b, same_b, c.identity * c.cycle_weight) + identity_loss(
-                a, same_a, c.identity * c.cycle_weight
-            )
+            idt = identity_loss(b, same_b, c.identity * lambda_b) + identity_loss(a, same_a, c.identity * lambda_a)
             g_loss = g_loss + idt
             logs["identity"] = idt.detach()
         if c.semantic_weight > 0:
