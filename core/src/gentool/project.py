@@ -88,9 +88,12 @@ def _random_start(model: Any, x: torch.Tensor, labels: torch.Tensor | None, rest
 
 def project(
     model: Any, x: torch.Tensor, labels: torch.Tensor | None = None, *, steps: int = 500, lr: float = 0.05,
-    feature_weight: float = 1.0, features: str | None = None, restarts: int = 8, seed: int = 0,
+    feature_weight: float = 1.0, features: str | None = None, restarts: int = 8, seed: int = 0, start: str = "auto",
 ) -> Projection:
-    """Project images x (N, C, H, W) in [0, 1] onto the model's generations (see the module docstring)."""
+    """Project images x (N, C, H, W) in [0, 1] onto the model's generations (see the module docstring); `start`
+    "auto" uses the encoder where there is one, "random" the best random draws."""
+    if start not in ("auto", "random"):
+        raise GentoolError(f'Unknown start "{start}". Valid: auto, random.')
     check_latent_model(model, "project onto")
     if steps < 0 or lr <= 0 or feature_weight < 0:
         raise GentoolError(f"--steps must be >= 0, --lr > 0 and --feature-weight >= 0 (got {steps}, {lr}, {feature_weight}).")
@@ -107,7 +110,7 @@ def project(
         with torch.no_grad():
             target_features = net(x)["features"].float()
     labels = labels.to(device) if labels is not None and getattr(model, "conditional", False) else None
-    encode = getattr(model, "encode_latents", None)
+    encode = getattr(model, "encode_latents", None) if start == "auto" else None
     with torch.no_grad():
         if encode is not None:
             z, start = encode(x), "encoder"

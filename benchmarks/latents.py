@@ -1,0 +1,74 @@
+"""Projection quality per model on held-out digits, encoder start against random start; interpolation strips.
+
+    python benchmarks/latents.py --runs RUNS [--models gan cgan vae cnn] [--images 100] [--steps 500]
+
+RUNS holds finished default runs named <model>-digits (what `python benchmarks/quality.py --keep RUNS` leaves).
+Each model projects the first --images test digits (their labels given to conditional models) on pixels plus the
+digits classifier's features; models with an encoder project twice, from the encoder and from the best of 8
+random draws. Writes benchmarks/results/projection_digits.json, a markdown table, and docs/images/ strips:
+<model>-interpolation.png (walks between random latents) and <model>-projection.png (target | projection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from gentool.api import load
+from gentool.images import save_samples
+from gentool.latents import interpolate, write_walks
+from gentool.project import project
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+IMAGES = ROOT / "docs" / "images"
+
+
+def test_digits(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    from gentool.api import build
+
+    split = build("dataset", "digits").split("test")
+    return split.x[:count], split.y[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--models", nargs="*", default=["gan", "cgan", "vae", "cnn"])
+    parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    x, y = test_digits(args.images)
+    table = {}
+    for name in args.models:
+        model = load(args.runs / f"{name}-digits")
+        starts = ["auto", "random"] if hasattr(model, "encode_latents") else ["random"]
+        for start in starts:
+            began = time.perf_counter()
+            result = project(model, x, y, steps=args.steps, start=start)
+            key = f"{name} ({result.start} start)"
+            table[key] = {"psnr": sum(result.psnr) / len(x), "feature_distance": sum(result.feature_distance) / len(x),
+                          "objective_start": result.losses[0], "objective_end": result.losses[-1],
+                          "seconds": round(time.perf_counter() - began, 1)}
+            print(key, {k: round(v, 4) for k, v in table[key].items()}, flush=True)
+            if start == starts[0]:
+                pairs = torch.stack([result.targets[:16], result.images[:16]], 1).reshape(-1, *x.shape[1:])
+                save_samples(pairs, IMAGES / f"{name}-projection.png", nrow=16)
+        write_walks(interpolate(model, n=6, frames=10, labels=[3, 8] if model.conditional else None, seed=1),
+                    IMAGES / f"{name}-interpolation.png")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "projection_digits.json").write_text(json.dumps(table, indent=2) + "\n")
+    print("\n| model (start) | PSNR (dB) | feature distance | objective start -> end | seconds |\n|---|---|---|---|---|")
+    for key, row in table.items():
+        print(f"| {key} | {row['psnr']:.2f} | {row['feature_distance']:.4f} | {row['objective_start']:.4f} -> "
+              f"{row['objective_end']:.4f} | {row['seconds']} |")
+
+
+if __name__ == "__main__":
+    main()
