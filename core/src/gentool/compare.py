@@ -171,7 +171,8 @@ def notes(runs: list[RunView]) -> list[str]:
 
     data = by(lambda r: r.dataset)
     if len(data) > 1:
-        named = {json.loads(k).get("name", k) + ("" if len(json.loads(k)) <= 1 else f" {k}"): v for k, v in data.items()}
+        names = [json.loads(k).get("name", k) for k in data]
+        named = {(n if names.count(n) == 1 else f"{n} {k}"): v for n, (k, v) in zip(names, data.items())}
         out.append(f"The runs use different data ({_who(named)}): metrics compare each run with its own test split, "
                    "so compare values only within the same data; each data has its own real-data row.")
     counts = by(lambda r: r.samples)

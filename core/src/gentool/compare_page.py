@@ -7,12 +7,17 @@ browser, and holds no script.
 from __future__ import annotations
 
 import base64
+import io
+import math
 from html import escape
 from typing import Any
+
+from PIL import Image
 
 from gentool import __version__
 from gentool.compare import Report, show
 
+GRID_WIDTH, MAX_WIDTH = 300, 480  # pixels a sample grid is shown at, at least and at most
 STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1320px;
        padding: 0 16px; color: #222; }
@@ -27,7 +32,7 @@ tr.reference td { background: #eef6ee; font-style: italic; }
 td.missing { color: #aaa; text-align: center; }
 .grids { display: flex; flex-wrap: wrap; gap: 18px; }
 figure { margin: 0; } figcaption { color: #444; font-size: 13px; margin-top: 4px; }
-img.grid { width: 300px; image-rendering: pixelated; border: 1px solid #ddd; }
+img.grid { border: 1px solid #ddd; max-width: 100%; height: auto; }
 img.curves { max-width: 100%; }
 """
 
@@ -93,6 +98,16 @@ def _grid_caption(path: Any) -> str:
     return f"step {int(step)}" if step.isdigit() else path.name
 
 
+def _display_size(png: bytes) -> str:
+    """width/height attributes: a small grid enlarged by a whole factor to at least GRID_WIDTH pixels (with crisp
+    pixels), a large one shrunk to fit MAX_WIDTH."""
+    with Image.open(io.BytesIO(png)) as image:
+        w, h = image.size
+    k = math.ceil(GRID_WIDTH / w) if w < GRID_WIDTH else min(1.0, MAX_WIDTH / w)
+    crisp = ' style="image-rendering: pixelated"' if k > 1 else ""
+    return f'width="{round(w * k)}" height="{round(h * k)}"{crisp}'
+
+
 def render_html(report: Report) -> str:
     """The whole page as a string."""
     n = len(report.runs)
@@ -112,7 +127,8 @@ def render_html(report: Report) -> str:
             parts.append(f"<figure><figcaption>{escape(r.label)}: no sample grid</figcaption></figure>")
             continue
         alt = f"last sample grid of {r.label}"
-        parts.append(f'<figure><img class="grid" alt="{escape(alt)}" src="{data_uri(r.grid.read_bytes())}">'
+        png = r.grid.read_bytes()
+        parts.append(f'<figure><img class="grid" alt="{escape(alt)}" {_display_size(png)} src="{data_uri(png)}">'
                      f"<figcaption>{escape(r.label)}, {_grid_caption(r.grid)}</figcaption></figure>")
     parts.append("</div><h2>Loss curves</h2>")
     if report.curves is None:
