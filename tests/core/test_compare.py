@@ -135,6 +135,22 @@ def test_runs_of_different_data_are_compared_under_a_note(runs, env, tmp_path):
     assert {row[0] for row in page.tables["config"][1:]} >= {"dataset.name"}
 
 
+def test_an_unfinished_run_is_shown_without_metrics_and_a_damaged_one_is_refused(runs, env, tmp_path):
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(runs / "slow", unfinished)
+    (unfinished / "summary.json").unlink()
+    out = tmp_path / "report.html"
+    result = run_gentool("compare", str(runs / "fast"), str(unfinished), "--out", str(out), env=env)
+    assert result.code == 0, result.text
+    page = Page(out.read_text())
+    assert any("unfinished has no summary.json" in note for note in page.notes)
+    (row,) = [row for kind, row in page.body_rows("metrics") if row[0] == "unfinished"]
+    assert set(row[5:]) == {"–"}  # no metric values
+    (unfinished / "summary.json").write_text("{torn")
+    result = run_gentool("compare", str(runs / "fast"), str(unfinished), "--out", str(out), "--overwrite", env=env)
+    assert result.code == 2 and "damaged" in result.text and "summary.json" in result.text
+
+
 def test_markdown_report_writes_its_pngs_beside_it(runs, env, tmp_path):
     out = tmp_path / "report.md"
     result = compare(runs, "fast", "slow", out=out, env=env)

@@ -44,7 +44,7 @@ class RunView:
         return json.dumps(self.config.get("dataset", {}), sort_keys=True)
 
     @property
-    def samples(self) -> Any:
+    def eval_samples(self) -> Any:
         return (self.config.get("eval") or {}).get("samples")
 
 
@@ -116,7 +116,7 @@ def metrics_table(runs: list[RunView]) -> tuple[list[tuple[str, str]], list[Row]
     columns = list(dict.fromkeys((m, k) for r in runs for m, v in r.metrics.items() for k in _numbers(v)))
     groups: dict[tuple[str, Any], list[RunView]] = {}
     for r in runs:
-        groups.setdefault((r.dataset, r.samples), []).append(r)
+        groups.setdefault((r.dataset, r.eval_samples), []).append(r)
     rows = []
     for (_, samples), members in groups.items():
         cells: dict[tuple[str, str], Any] = {}
@@ -133,8 +133,8 @@ def metrics_table(runs: list[RunView]) -> tuple[list[tuple[str, str]], list[Row]
         s = r.summary
         info = {"model": s.get("model") or r.config.get("model", {}).get("name", ""),
                 "dataset": s.get("dataset") or r.config.get("dataset", {}).get("name", ""),
-                "steps": s.get("steps", ""), "train s": s.get("train_seconds", "")}
-        rows.append(Row(r.label, False, cells, info))
+                "steps": s.get("steps"), "train s": s.get("train_seconds")}
+        rows.append(Row(r.label, False, cells, {k: v for k, v in info.items() if v not in (None, "")}))
     return columns, rows
 
 
@@ -175,7 +175,7 @@ def notes(runs: list[RunView]) -> list[str]:
         named = {(n if names.count(n) == 1 else f"{n} {k}"): v for n, (k, v) in zip(names, data.items())}
         out.append(f"The runs use different data ({_who(named)}): metrics compare each run with its own test split, "
                    "so compare values only within the same data; each data has its own real-data row.")
-    counts = by(lambda r: r.samples)
+    counts = by(lambda r: r.eval_samples)
     if len(counts) > 1:
         out.append(f"The runs were evaluated with different sample counts ({_who(counts)}); FID and KID depend on it.")
     names = list(dict.fromkeys(m for r in runs for m in r.metrics))
