@@ -19,15 +19,15 @@ class StyleGANConfig(ModelConfig):
     """StyleGAN2 (Karras et al. 2020): a mapping network and a modulated-convolution skip generator against a
     residual discriminator, lazy R1, optional path-length regularisation, style mixing and progressive growing."""
 
-    steps: int = Field(3000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
-    batch_size: int = Field(32, gt=0, description="real images per discriminator update (per stage when growing "
+    steps: int = Field(1500, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    batch_size: int = Field(16, gt=0, description="real images per discriminator update (per stage when growing "
                             "unless stage_batch_sizes says otherwise)")
     ema: bool = Field(True, description="sample from the trainer's exponential moving average of the generator")
-    ema_decay: float = Field(0.995, gt=0, lt=1, description="decay of the generator's weight average")
+    ema_decay: float = Field(0.99, gt=0, lt=1, description="decay of the generator's weight average")
     latent_dim: int = Field(128, gt=0, description="size of z ~ N(0, I) and of the intermediate latent w")
     mapping_layers: int = Field(2, ge=1, description="depth of the mapping network z -> w (StyleGAN2: 8; its 32 px "
                                 "CIFAR configuration: 2)")
-    channel_base: int = Field(4096, gt=0, description="feature maps at resolution R are channel_base / R, at most "
+    channel_base: int = Field(512, gt=0, description="feature maps at resolution R are channel_base / R, at most "
                               "channel_max (StyleGAN2: 32768 and 512)")
     channel_max: int = Field(128, gt=0, description="most feature maps of any layer")
     conditional: bool = Field(False, description="condition on the class labels through the mapping network (and a "
@@ -35,19 +35,19 @@ class StyleGANConfig(ModelConfig):
     loss: ComponentName("loss") = Field("nonsaturating", description='adversarial loss by name: "nonsaturating" '
                                         "(StyleGAN2's logistic loss), \"hinge\", \"lsgan\", or any registered one")
     loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the loss")
-    lr_generator: float = Field(0.0025, gt=0, description="Adam learning rate of the generator (StyleGAN2: 0.0025)")
-    lr_discriminator: float = Field(0.0025, gt=0, description="Adam learning rate of the discriminator")
+    lr_generator: float = Field(0.002, gt=0, description="Adam learning rate of the generator (StyleGAN2: 0.0025)")
+    lr_discriminator: float = Field(0.002, gt=0, description="Adam learning rate of the discriminator (StyleGAN2: 0.0025)")
     beta1: float = Field(0.0, ge=0, lt=1, description="Adam beta1 of both optimizers (StyleGAN2: 0)")
     beta2: float = Field(0.99, ge=0, lt=1, description="Adam beta2 of both optimizers (StyleGAN2: 0.99)")
-    r1_gamma: float = Field(0.05, ge=0, description="weight gamma of the R1 penalty gamma/2 |grad D(real)|^2; 0 "
+    r1_gamma: float = Field(1.0, ge=0, description="weight gamma of the R1 penalty gamma/2 |grad D(real)|^2; 0 "
                             "turns it off (StyleGAN2: 0.01 on CIFAR-10, 10 on FFHQ-1024)")
     r1_interval: int = Field(16, ge=1, description="apply R1 every this many steps, scaled by it (lazy "
                              "regularisation; Adam's lr and betas of D are corrected for the extra updates)")
     pl_weight: float = Field(0.0, ge=0, description="weight of the path-length penalty (StyleGAN2: 2); 0 turns it off")
     pl_interval: int = Field(4, ge=1, description="apply the path-length penalty every this many steps")
     pl_batch_shrink: int = Field(2, ge=1, description="the path-length penalty uses batch_size / this many samples")
-    style_mixing: float = Field(0.9, ge=0, le=1, description="probability that a generator batch mixes the styles "
-                                "of two latents from a random layer on (StyleGAN2: 0.9)")
+    style_mixing: float = Field(0.0, ge=0, le=1, description="probability that a generator batch mixes the styles "
+                                "of two latents from a random layer on (StyleGAN2: 0.9 on FFHQ, 0 in its CIFAR configuration)")
     augment: list[Policy] = Field(default_factory=list, description="DiffAugment policies applied to every image "
                                   'the discriminator sees: any of "color", "translation", "cutout"')
     growing: bool = Field(False, description="train resolution by resolution (4, 8, ... full), one stage each, "

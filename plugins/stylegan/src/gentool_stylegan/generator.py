@@ -111,10 +111,7 @@ class Synthesis(nn.Module):
                 w_index, noise_index = w_index + 1, noise_index + 1
             # every toRGB reads the w of the next layer (StyleGAN2); the last one has a w of its own
             rgb = self.torgb[lv](x, ws[:, w_index])
-            if img is None:
-                img = rgb
-            else:
-                img = upsample(img) + (alpha * rgb if lv == level else rgb)
+            img = rgb if img is None else upsample(img) + (alpha * rgb if lv == level else rgb)
         return img
 
 
