@@ -19,7 +19,9 @@ from gentool.rundir import write_atomically
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 RECORD_FIELDS = ("step", "stage", "time")  # the fields of a metrics.jsonl record that are not logged scalars
-LOG_DECADES = 2.0  # a panel whose positive values span at least this many decades gets a log y axis
+LOG_DECADES = 2.0
+PANEL = (4.3, 3.0)  # inches per curve panel, margins included
+MARGINS = (0.75, 0.2, 0.35, 0.55)  # inches inside a panel: left (tick labels, y label), right, top (title), bottom  # a panel whose positive values span at least this many decades gets a log y axis
 
 
 def _write_png(image: Image.Image, path: Path) -> None:
@@ -52,7 +54,7 @@ def _figure(width: float, height: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure
 
@@ -98,13 +100,13 @@ def series(records: list[dict]) -> dict[tuple[str, str], tuple[np.ndarray, np.nd
 
 
 def smooth(values: np.ndarray) -> np.ndarray:
-    """A centred moving average over a tenth of the points (odd window, at least 3; shorter at the ends), so the
-    smoothed line does not lag behind the raw one."""
-    half = max(1, len(values) // 20)
+    """A centred moving average over a tenth of the points, its window shrunk symmetrically near the ends (the first
+    and last points are kept), so the smoothed line neither lags behind the raw one nor bends at its ends."""
+    n = len(values)
+    idx = np.arange(n)
+    half = np.minimum(np.minimum(idx, n - 1 - idx), max(1, n // 20))
     sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
-    idx = np.arange(len(values))
-    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(values))
-    return (sums[hi] - sums[lo]) / (hi - lo)
+    return (sums[idx + half + 1] - sums[idx - half]) / (2 * half + 1)
 
 
 def wants_log_scale(values: list[np.ndarray]) -> bool:
@@ -123,10 +125,16 @@ def curves_figure(runs: Mapping[str, list[dict]]) -> Any:
         return None
     cols = min(3, len(panels))
     rows = math.ceil(len(panels) / cols)
-    figure = _figure(4.3 * cols, 3.0 * rows + (0.4 if len(runs) > 1 else 0))
+    legend = 0.45 if len(runs) > 1 else 0.0
+    width, height = PANEL[0] * cols, PANEL[1] * rows + legend
+    figure = _figure(width, height)
     stages = {stage for stage, _ in panels}
+    (left, right, top, bottom), (w, h) = MARGINS, PANEL
     for i, (stage, key) in enumerate(panels):
-        axes = figure.add_subplot(rows, cols, i + 1)
+        r, c = divmod(i, cols)  # axes placed by hand: a layout engine would double the drawing time
+        box = [(c * w + left) / width, (height - legend - (r + 1) * h + bottom) / height,
+               (w - left - right) / width, (h - top - bottom) / height]
+        axes = figure.add_axes(box)
         drawn = []
         for j, (label, run_series) in enumerate(per_run.items()):
             if (stage, key) not in run_series:
@@ -155,7 +163,7 @@ def curves_figure(runs: Mapping[str, list[dict]]) -> Any:
                 if label not in labels:
                     handles.append(handle)
                     labels.append(label)
-        figure.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
+        figure.legend(handles, labels, loc="upper center", ncols=min(len(labels), 5), fontsize=9, frameon=False)
     return figure
 
 
