@@ -60,6 +60,8 @@ def main() -> None:
     model = load(args.run, "cpu").eval()
     dataset = build("dataset", config["dataset"]["name"],
                     {k: v for k, v in config["dataset"].items() if k != "name"})
+    with torch.no_grad():
+        model.sample(8, options={"sample_steps": 2})  # warm-up, so the first setting's time is not a start-up cost
     rows = []
     for setting in args.settings or DEFAULTS[name]:
         sampler, _, steps = setting.partition(":")
