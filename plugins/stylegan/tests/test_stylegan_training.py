@@ -20,6 +20,7 @@ from gentool.api import (
     GentoolError,
     StepContext,
     check_images,
+    check_latents,
     check_model_trains,
     check_registered,
     load,
@@ -45,6 +46,7 @@ def test_trains_on_digits_and_reloads_in_a_new_process(tmp_path):
     run = check_model_trains("stylegan", tmp_path, dataset="digits", steps=3, options=TINY)
     assert run.summary["steps"] == 3
     assert run.model.canvas == 32  # 28 px digits padded to 32 inside the model, cropped back on output
+    check_latents(run.model)  # the style space W+: interpolate and project walk it
 
 
 def test_rgb_folder_at_64_px_trains_a_few_steps(tmp_path):
@@ -165,6 +167,7 @@ def test_conditional_model_follows_labels_and_needs_labelled_data(tmp_path):
     assert run.model.conditional and run.model.generator.mapping.w_avg.shape == (10, 16)
     x = run.model.sample(3, labels=torch.tensor([1, 2, 3]))
     check_images(x, 3, (1, 28, 28))
+    check_latents(run.model)
     with pytest.raises(GentoolError, match="needs labelled data"):
         StyleGAN(StyleGANConfig(conditional=True), DataInfo("image", (3, 32, 32), 0, name="photos"))
 

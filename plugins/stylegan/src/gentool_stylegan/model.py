@@ -128,7 +128,7 @@ class StyleGAN(nn.Module):
             x = diff_augment(x, tuple(self.config.augment))
         return self.discriminator(x, labels, self.level, self.alpha)
 
-    def generate(self, n: int, labels: Tensor | None, device: torch.device, *, track: bool = False) -> tuple[Tensor, Tensor]:
+    def fakes(self, n: int, labels: Tensor | None, device: torch.device, *, track: bool = False) -> tuple[Tensor, Tensor]:
         """(fakes on the canvas at the current level, their ws) for training, with style mixing."""
         g = self.generator
         ws = g.styles(torch.randn(n, g.z_dim, device=device), labels, track=track)
@@ -147,7 +147,7 @@ class StyleGAN(nn.Module):
             return self.critic(x, labels)
 
         with ctx.autocast():  # one batch of fakes serves both updates, as in the gan model
-            fake, _ = self.generate(n, labels, real.device, track=True)
+            fake, _ = self.fakes(n, labels, real.device, track=True)
             d_loss = self.loss.discriminator(critic, real, fake.detach())
         ctx.step("disc", d_loss)
         if c.r1_gamma > 0 and ctx.global_step % c.r1_interval == 0:
@@ -199,3 +199,20 @@ class StyleGAN(nn.Module):
         ws = g.styles(z, labels, psi=opts.truncation, cutoff=opts.truncation_cutoff)
         noise = noise_inputs(g.synthesis, n, self.level, opts, generator, device)
         return self.from_canvas(g.synthesis(ws, self.level, self.alpha, noise))
+
+    # -- latents: the style space W+ ---------------------------------------------------------------------------
+    latent_path = "lerp"  # walks in W, as the StyleGAN papers do (W is not Gaussian)
+
+    @torch.no_grad()
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """Styles ws (n, num_ws, w_dim) of z ~ N(0, I) drawn on the CPU from `generator` (a conditional model's
+        classes drawn uniformly from it too): one w per layer, so a projection may move each layer's on its own."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.generator.z_dim, generator=generator).to(device)
+        return self.generator.styles(z, self._labels(n, None, generator, device))
+
+    def generate(self, ws: Tensor, *, labels: Tensor | None = None) -> Tensor:
+        """Images in [0, 1] of styles ws (N, num_ws, w_dim) with the noise inputs at zero, so that the same styles
+        give the same image (the class is in the styles already: `labels` are not needed)."""
+        noise = [torch.zeros(len(ws), 1, h, w, device=ws.device) for h, w in self.generator.synthesis.noise_shapes(self.level)]
+        return self.from_canvas(self.generator.synthesis(ws, self.level, self.alpha, noise))
