@@ -21,8 +21,8 @@ def registered():
     """Register test components for one test, through the same registry plugins fill."""
     added = []
 
-    def add(kind, name, target):
-        registry().add(Component(name, kind, target, distribution="test"))
+    def add(kind, name, target, config=None):
+        registry().add(Component(name, kind, target, config, distribution="test"))
         added.append((kind, name))
 
     yield add
@@ -157,6 +157,22 @@ def test_stage_batch_sizes_and_extra_state_survive_a_resume(registered, tmp_path
     assert len(run.model.pool) == 6
     resumed = train(raw | {"steps": 6}, resume=True)  # finished: restores the checkpoint of the last step
     assert torch.equal(resumed.model.pool, run.model.pool)
+
+
+def test_a_model_declares_its_trainer_defaults_and_the_user_overrides_them(registered):
+    from gentool.api import ModelConfig
+    from gentool.resolve import resolve
+
+    class DecayConfig(ModelConfig):
+        trainer_defaults = {"schedule": "linear-decay", "decay_start": 0.25}
+
+    registered("model", "decaying", Staged, DecayConfig)
+    chosen = resolve({"model": {"name": "decaying"}}).trainer
+    assert (chosen.schedule, chosen.decay_start) == ("linear-decay", 0.25)
+    assert resolve({"model": {"name": "decaying"}, "trainer": {"schedule": "cosine"}}).trainer.schedule == "cosine"
+    assert resolve({"model": {"name": "tiny"}}).trainer.schedule == "constant"
+    with pytest.raises(GentoolError, match=r'"trainer.schedul".*Did you mean "schedule"'):
+        resolve({"model": {"name": "decaying"}, "trainer": {"schedul": "cosine"}})
 
 
 @pytest.mark.parametrize(

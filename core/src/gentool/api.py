@@ -54,6 +54,7 @@ _LAZY = {
     "all_reduce_mean": "gentool.distributed:all_reduce_mean",
     "all_gather_cat": "gentool.distributed:all_gather_cat",
     "check_split": "gentool.datasets.base:check_split",
+    "frechet_distance": "gentool.metrics.frechet:frechet_distance",
     "save_image_grid": "gentool.images:save_samples",
     "check_plugins_healthy": "gentool.testing:check_plugins_healthy",
     "check_registered": "gentool.testing:check_registered",

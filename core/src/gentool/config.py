@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,7 +58,13 @@ def sample_options(config: type[BaseModel], options: Any = None, prefix: str = "
 
 
 class ModelConfig(ComponentConfig):
-    """Options every model has; plugins subclass it and may change the defaults."""
+    """Options every model has; plugins subclass it and may change the defaults.
+
+    `trainer_defaults` (a class attribute, not an option) holds the trainer settings the model trains best with, e.g.
+    {"schedule": "linear-decay"}; they replace the trainer's defaults and a user's `trainer.*` settings replace them.
+    """
+
+    trainer_defaults: ClassVar[dict[str, Any]] = {}
 
     steps: int = Field(2000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(64, gt=0, description="training batch size")
@@ -165,11 +171,23 @@ class RunConfig(ComponentConfig):
     minutes: float | None = Field(None, gt=0, description="wall-clock training budget instead of steps")
 
 
-def _format_errors(error: ValidationError, prefix: str, fields: list[str]) -> str:
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The option names of the (nested) pydantic model that holds the key at `loc`."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _format_errors(error: ValidationError, prefix: str, model: type[BaseModel]) -> str:
     parts = []
     for item in error.errors():
         key = ".".join([prefix, *[str(p) for p in item["loc"]]]).strip(".")
         if item["type"] == "extra_forbidden":
+            fields = _fields_at(model, tuple(item["loc"]))
             leaf = str(item["loc"][-1])
             valid = ", ".join(fields) if fields else "(none)"
             parts.append(
@@ -188,7 +206,7 @@ def validate_section(model: type[BaseModel], options: dict[str, Any], prefix: st
     try:
         return model.model_validate(options)
     except ValidationError as exc:
-        raise GentoolError(_format_errors(exc, prefix, list(model.model_fields))) from None
+        raise GentoolError(_format_errors(exc, prefix, model)) from None
 
 
 def parse_value(text: str) -> Any:

@@ -126,6 +126,8 @@ def resolve(raw: dict[str, Any]) -> ResolvedRun:
     raw = merge({"model": {}, "dataset": {"name": "digits"}}, raw)
     run = validate_section(RunConfig, raw, "")
     model, model_config = _component("model", run.model, "model")
+    defaults = getattr(model_config, "trainer_defaults", {})
+    trainer = validate_section(TrainerConfig, merge(defaults, raw.get("trainer", {})), "trainer") if defaults else run.trainer
     dataset, dataset_config = _component("dataset", run.dataset, "dataset")
     names = list(dict.fromkeys(run.metrics))
     return ResolvedRun(
@@ -135,7 +137,7 @@ def resolve(raw: dict[str, Any]) -> ResolvedRun:
         dataset=dataset,
         dataset_config=dataset_config,
         metrics=_metric_options(names, run.metric),
-        trainer=run.trainer,
+        trainer=trainer,
         eval=run.eval,
         seed=run.seed,
         device=run.device,

@@ -3,7 +3,7 @@ feature network. No torch import, so `gentool info cyclegan` is fast."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -12,6 +12,9 @@ from gentool.api import AdversarialConfig, ComponentConfig, ComponentName
 
 class CycleGANConfig(AdversarialConfig):
     """CycleGAN: two generators (A->B, B->A) and two PatchGAN discriminators, with cycle and identity L1 terms."""
+
+    # the reference's schedule: the learning rate constant for half the run, then linear to zero
+    trainer_defaults: ClassVar[dict[str, Any]] = {"schedule": "linear-decay", "decay_start": 0.5}
 
     steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(8, gt=0, description="images of each domain per step")

@@ -11,21 +11,9 @@ from typing import Any
 
 import torch
 
-from gentool.api import GentoolError, NotApplicable
+from gentool.api import GentoolError, NotApplicable, frechet_distance
 
 LETTERS = "abcdefgh"
-
-
-def frechet(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Fréchet distance between Gaussians fitted to feature sets a (N, D) and b (M, D), in float64:
-    |mu_a - mu_b|^2 + tr(S_a) + tr(S_b) - 2 tr((S_a^1/2 S_b S_a^1/2)^1/2)."""
-    a, b = a.double(), b.double()
-    mu = a.mean(0) - b.mean(0)
-    s_a, s_b = torch.cov(a.T), torch.cov(b.T)
-    values, vectors = torch.linalg.eigh(s_a)
-    root_a = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
-    cross = torch.linalg.eigvalsh(root_a @ s_b @ root_a).clamp(min=0).sqrt().sum()
-    return float(mu @ mu + s_a.trace() + s_b.trace() - 2 * cross)
 
 
 def domains_of(direction: str) -> tuple[int, int]:
@@ -102,7 +90,7 @@ class TranslationFID(_TranslationMetric):
             real = self.features(evaluator, evaluator.real("test", domain=target), target)["features"]
             fake = self.features(evaluator, self.translated(evaluator, d), target)["features"]
             base = self.features(evaluator, self.untranslated(evaluator, d), target)["features"]
-            fid, fid0 = frechet(fake, real), frechet(base, real)
+            fid, fid0 = frechet_distance(fake, real), frechet_distance(base, real)
             result.update({d: fid, f"{d}_untranslated": fid0, f"{d}_ratio": fid / fid0 if fid0 > 0 else float("nan")})
         return result
 
