@@ -3,7 +3,7 @@
     python benchmarks/latents.py --runs RUNS [--models gan cgan vae cnn] [--images 100] [--steps 500]
 
 RUNS holds finished default runs named <model>-digits (what `python benchmarks/quality.py --keep RUNS` leaves).
-Each model projects the first --images test digits (their labels given to conditional models) on pixels plus the
+Each model projects --images test digits spread over the split (their labels given to conditional models) on pixels plus the
 digits classifier's features; models with an encoder project twice, from the encoder and from the best of 8
 random draws. Writes benchmarks/results/projection_digits.json, a markdown table, and docs/images/ strips:
 <model>-interpolation.png (walks between random latents) and <model>-projection.png (target | projection).
@@ -32,7 +32,8 @@ def test_digits(count: int) -> tuple[torch.Tensor, torch.Tensor]:
     from gentool.api import build
 
     split = build("dataset", "digits").split("test")
-    return split.x[:count], split.y[:count]
+    index = torch.linspace(0, len(split) - 1, count).round().long()  # spread over the split: every class
+    return split.x[index], split.y[index]
 
 
 def main() -> None:
@@ -58,8 +59,8 @@ def main() -> None:
                           "seconds": round(time.perf_counter() - began, 1)}
             print(key, {k: round(v, 4) for k, v in table[key].items()}, flush=True)
             if start == starts[0]:
-                pairs = torch.stack([result.targets[:16], result.images[:16]], 1).reshape(-1, *x.shape[1:])
-                save_samples(pairs, IMAGES / f"{name}-projection.png", nrow=16)
+                rows = torch.cat([result.targets[::7][:16], result.images[::7][:16]])  # targets above projections
+                save_samples(rows, IMAGES / f"{name}-projection.png", nrow=len(rows) // 2)
         write_walks(interpolate(model, n=6, frames=10, labels=[3, 8] if model.conditional else None, seed=1),
                     IMAGES / f"{name}-interpolation.png")
     RESULTS.mkdir(exist_ok=True)

@@ -48,7 +48,7 @@ def test_real_data_samples_train_items_without_repeats_and_by_class():
 
 
 def test_reference_is_recorded_where_the_metric_applies_to_real_data(cache):
-    results = evaluate(Noise(), Digits(), METRICS, samples=500)
+    results = evaluate(Noise(), Digits(), METRICS, samples=500, reference=True)
     fid, reference = results["fid"]["fid"], results["fid"]["reference"]
     assert 0 < reference["fid"] < 5 < fid  # real train digits against test digits: close, but not 0
     assert reference["fid_n"] == 500 and reference["features"] == "digits"
@@ -57,15 +57,15 @@ def test_reference_is_recorded_where_the_metric_applies_to_real_data(cache):
 
 
 def test_reference_is_read_from_the_cache_and_a_damaged_file_is_recomputed(cache):
-    first = evaluate(Noise(), Digits(), METRICS[:1], samples=300)["fid"]["reference"]["fid"]
+    first = evaluate(Noise(), Digits(), METRICS[:1], samples=300, reference=True)["fid"]["reference"]["fid"]
     (path,) = cache.glob("fid-*.json")
     data = json.loads(path.read_text())
     data["values"]["fid"] = 123.0
     path.write_text(json.dumps(data))
-    assert evaluate(Noise(), Digits(), METRICS[:1], samples=300)["fid"]["reference"]["fid"] == 123.0
+    assert evaluate(Noise(), Digits(), METRICS[:1], samples=300, reference=True)["fid"]["reference"]["fid"] == 123.0
     path.write_text("{not json")
-    assert evaluate(Noise(), Digits(), METRICS[:1], samples=300)["fid"]["reference"]["fid"] == pytest.approx(first)
-    evaluate(Noise(), Digits(), METRICS[:1], samples=200)  # another sample count is another reference
+    assert evaluate(Noise(), Digits(), METRICS[:1], samples=300, reference=True)["fid"]["reference"]["fid"] == pytest.approx(first)
+    evaluate(Noise(), Digits(), METRICS[:1], samples=200, reference=True)  # another sample count is another reference
     assert len(list(cache.glob("fid-*.json"))) == 2
 
 

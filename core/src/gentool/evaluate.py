@@ -238,11 +238,11 @@ def evaluate(
     device: Any = "cpu",
     seed: int = 0,
     sample_options: Any = None,
-    reference: bool = True,
+    reference: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """{metric: {key: value}} for each (name, options); values are floats, plus "features" naming the feature
-    network(s) a metric used, and with `reference` a dict "reference" of the values real data gives (see
-    gentool.reference) where the metric applies to real data. A metric that does not apply, or fails for a reason
+    network(s) a metric used, and with `reference` (what `gentool run` and `gentool eval` ask for) a dict "reference"
+    of the values real data gives (see gentool.reference) where the metric applies to real data. A metric that does not apply, or fails for a reason
     the user can fix, gives {"error": reason} and the others still run. `sample_options` go to every `model.sample`
     call."""
     from gentool.reference import Reference

@@ -98,7 +98,7 @@ def evaluate_run_dir(run_dir: Path, metrics: list[str], sets: list[str], device:
     model = load(run_dir, torch_device)
     dataset = run.dataset.load()(run.dataset_config)
     results = evaluate(model, dataset, run.metrics, samples=run.eval.samples, batch_size=run.eval.batch_size,
-                       device=torch_device, seed=run.seed, sample_options=run.sample_options)
+                       device=torch_device, seed=run.seed, sample_options=run.sample_options, reference=True)
     summary.setdefault("metrics", {}).update(results)
     if run.sample_options is not None:
         used = run.sample_options.model_dump(mode="json")

@@ -308,7 +308,7 @@ def train(config: dict[str, Any] | ResolvedRun, *, resume: bool = False, overwri
                 summary["metrics"] = evaluate(
                     trainer.model, trainer.dataset, metrics, samples=run.eval.samples,
                     batch_size=run.eval.batch_size, device=trainer.device, seed=run.seed,
-                    sample_options=run.sample_options,
+                    sample_options=run.sample_options, reference=True,
                 )
                 if run.sample_options is not None:
                     used = run.sample_options.model_dump(mode="json")
