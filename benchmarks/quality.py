@@ -1,11 +1,12 @@
 """Every model on its default budget: sample quality, coverage, reconstruction, speed; a markdown table.
 
-    python benchmarks/quality.py [--models gan cgan vae vqvae cnn] [--dataset digits] [--threads 2]
+    python benchmarks/quality.py [--models gan cgan vae vqvae cnn flow ddpm stylegan] [--dataset digits] [--threads 2]
 
 Each model trains with its defaults (the same as `gentool run --model M`), then every metric that applies is computed
 on the held-out test split with 1,000 samples. The final sample grid is copied to docs/images/<model>-<dataset>.png.
 For `gan` a second run stops at the first sample grid (same seed, so the same trajectory) to compare FID early/late.
-Results go to benchmarks/results/quality_<dataset>.json. Run alone: other processes distort the timings.
+Results go to benchmarks/results/quality_<dataset>.json. Run alone: other processes distort the timings. cyclegan
+translates rather than samples: benchmarks/cyclegan_pair.py measures it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def run_model(name: str, dataset: str, out: Path, steps: int | None = None, metr
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="*", default=["gan", "cgan", "vae", "vqvae", "cnn"])
+    parser.add_argument("--models", nargs="*", default=["gan", "cgan", "vae", "vqvae", "cnn", "flow", "ddpm", "stylegan"])
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="keep the run directories under this folder")
