@@ -116,6 +116,7 @@ def _digits_file():
     [
         (["interpolate", "NOT_A_RUN", "--out", "x.png"], "No trained model"),
         (["interpolate", "TINY", "--out", "x.png"], "no continuous latent"),
+        (["interpolate", "TINY", "--out", "x.png"], "Installed models with latents: cgan, cnn, ddpm, flow, gan"),
         (["interpolate", "GAN", "--out", "x.jpg"], 'Unknown output type ".jpg"'),
         (["project", "GAN", "--images", "EMPTY", "--out", "p"], "holds no .png"),
         (["project", "GAN", "--out", "p"], "Give exactly one input"),

@@ -26,11 +26,13 @@ def check_latent_model(model: Any, command: str = "interpolate") -> None:
     """A GentoolError saying why a model cannot be walked, unless it has the latent members."""
     missing = [m for m in LATENT_MEMBERS if not callable(getattr(model, m, None))]
     if missing:
+        from gentool.registry import models_with
+
         name = getattr(getattr(model, "info", None), "name", "") or "its data"
+        able = ", ".join(models_with(*LATENT_MEMBERS)) or "(none installed)"
         raise GentoolError(
             f"This run's model ({type(model).__name__}, trained on {name}) has no continuous latent to {command}: it "
-            f"lacks {', '.join(missing)}(). Models with latents: gan, cgan, vae, cnn, stylegan, flow, ddpm (a VQ-VAE "
-            "samples discrete codes with its prior, so it has none)."
+            f"lacks {', '.join(missing)}() (docs/plugins.md, Latents). Installed models with latents: {able}."
         )
 
 

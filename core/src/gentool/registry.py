@@ -136,6 +136,20 @@ def registry() -> Registry:
     return plugin_state().registry
 
 
+def models_with(*members: str) -> list[str]:
+    """The registered models whose class has every one of `members` (for messages naming the models that can do
+    what a command asks; a model whose plugin fails to import is left out)."""
+    found = []
+    for component in registry().of_kind("model"):
+        try:
+            target = component.load()
+        except GentoolError:
+            continue
+        if all(hasattr(target, m) for m in members):
+            found.append(component.name)
+    return found
+
+
 def registered_names(kind: str) -> list[str]:
     """The sorted names of every registered component of `kind` (for messages listing the valid choices)."""
     return registry().names(kind)

@@ -35,9 +35,12 @@ def source_domain(model: Any, direction: str) -> tuple[int, int | None]:
     model's directions."""
     directions = tuple(getattr(model, "directions", ()) or ())
     if getattr(model, "translate", None) is None or not directions:
+        from gentool.registry import models_with
+
+        able = ", ".join(models_with("translate", "directions")) or "(none installed)"
         raise GentoolError(
             f"The {getattr(model.info, 'name', '') or 'saved'} run's model does not translate images (it has no "
-            "translate(x, direction) and directions); `gentool translate` needs a translation model such as cyclegan."
+            f"translate(x, direction) and directions). Installed translation models: {able}."
         )
     if direction not in directions:
         raise unknown_choice("direction", direction, directions)

@@ -35,7 +35,6 @@ class StyleGAN(nn.Module):
 
     conditional = False
     ema_modules = ("generator",)
-    sample_config = StyleGANSampleConfig
 
     def __init__(self, config: StyleGANConfig, info: DataInfo) -> None:
         super().__init__()
