@@ -1,9 +1,9 @@
-"""The `gentool` command: parses arguments and renders results; the work happens in the modules it calls."""
+"""The `gentool` commands (a typer app): parse arguments and render results; the work happens in the modules they
+call. `gentool.cli.main` is the entry point and answers `list` and `--help` itself when it can."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +13,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from gentool.cli import DESCRIPTION
 from gentool.errors import GentoolError
 from gentool.scaffold.cli import new_app  # `gentool new`: templates only, no torch
 
 app = typer.Typer(
     name="gentool",
-    help="Train and evaluate image generative models. Models, datasets, metrics and losses come from plugins.",
+    help=DESCRIPTION,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -38,33 +39,9 @@ def list_components(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """List the installed components: name, kind, distribution, version, summary."""
-    from gentool.errors import unknown_choice
-    from gentool.hookspecs import KINDS
+    from gentool.cli import render_list
 
-    if kind is not None and kind not in KINDS:
-        raise unknown_choice("kind", kind, KINDS)
-    registry = _state().registry
-    shown = [c for c in registry.of_kind(kind) if kind is not None or c.kind != "features"]
-    rows = []
-    for c in shown:
-        row = {"name": c.name, "kind": c.kind, "distribution": c.distribution, "version": c.version, "summary": c.summary}
-        claimants = registry.conflicts.get((c.kind, c.name))
-        if claimants:  # shown, so that the user sees why `run` refuses the name
-            row["distribution"] = ", ".join(claimants)
-            row["summary"] = f"ambiguous: registered by {' and '.join(claimants)}; unusable until one is removed"
-        rows.append(row)
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table("name", "kind", "distribution", "version", "summary", title="gentool components")
-    for row in rows:
-        table.add_row(*(escape(str(v)) for v in row.values()))
-    out.print(table)
-    if kind in (None, "model") and not _state().registry.names("model"):
-        out.print(
-            "No model is installed. Install a model plugin beside core, e.g. `pip install -e plugins/vqvae` "
-            "from a gentool checkout (or `pip install gentool-vqvae`), then run `gentool list` again."
-        )
+    print(render_list(_state(), kind, as_json))
 
 
 @app.command()
@@ -304,30 +281,3 @@ def compare(
 
 
 app.add_typer(new_app, name="new")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors print one paragraph and exit 2 (no traceback unless --debug)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    args = [a for a in args if a != "--debug"]
-    try:
-        from gentool.plugins import add_plugin_commands, check_strict
-
-        add_plugin_commands(_state(), app)
-        check_strict(_state())
-        app(args=args, prog_name="gentool")  # exits through SystemExit; usage errors exit 2 there
-    except GentoolError as exc:
-        if debug:
-            raise
-        err.print(Text.assemble(("Error: ", "red"), str(exc)), highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("Interrupted.")
-        sys.exit(130)
-    except Exception as exc:
-        if debug:
-            raise
-        message = f"{type(exc).__name__}: {exc}. Run again with --debug for the traceback."
-        err.print(Text.assemble(("Unexpected error: ", "red"), message), highlight=False, soft_wrap=True)
-        sys.exit(1)
