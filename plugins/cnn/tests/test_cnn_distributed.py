@@ -1,4 +1,4 @@
-"""GLO under torchrun: each rank trains its shard's latents; the Gaussian is fitted over every rank's trained rows."""
+"""GLO under torchrun: each rank trains its shard's latents; the mixture is fitted over every rank's trained rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gentool.api import load
-from gentool_cnn.gaussian import fit_gaussian
+from gentool_cnn.mixture import fit_mixture
 
 SCRIPT = """
 import sys, torch
@@ -22,7 +22,7 @@ train({"model": {"name": "cnn", "steps": 3, "batch_size": 8, "width": 8, "latent
 
 
 @pytest.mark.slow
-def test_two_ranks_train_their_own_shards_and_share_one_gaussian(tmp_path):
+def test_two_ranks_train_their_own_shards_and_share_one_mixture(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     out = tmp_path / "run"
@@ -35,6 +35,7 @@ def test_two_ranks_train_their_own_shards_and_share_one_gaussian(tmp_path):
     assert len(rows) == 2 * 3 * 8, "each of 2 ranks trained 3 batches of 8 distinct images"
     assert set((rows % 2).tolist()) == {0, 1}, "rank r trains items r, r+2, ...: both shards are in the saved table"
     assert torch.allclose(model.latents[rows].norm(dim=1), torch.ones(len(rows)), atol=1e-5)
-    mean, chol = fit_gaussian(model.latents[rows])
-    assert torch.allclose(model.latent_mean, mean, atol=1e-6)
-    assert torch.allclose(model.latent_chol, chol, atol=1e-6)
+    weights, means, chols = fit_mixture(model.latents[rows], model.config.prior_components)
+    assert torch.allclose(model.prior_weights, weights, atol=1e-6)
+    assert torch.allclose(model.prior_means, means, atol=1e-6)
+    assert torch.allclose(model.prior_chols, chols, atol=1e-5)

@@ -22,6 +22,7 @@ from gentool.api import (
 )
 from gentool_cnn.config import CNNConfig
 from gentool_cnn.gaussian import JITTER
+from gentool_cnn.mixture import fit_mixture
 from gentool_cnn.model import GLO
 
 SMALL = {"width": 8, "latent_dim": 8, "batch_size": 16}
@@ -50,19 +51,30 @@ def test_registered_and_trains_samples_and_reloads(tmp_path):
     check_latents(run.model)
 
 
-def test_gaussian_is_fitted_to_the_trained_latents_only(trained):
-    model = trained.model
+def test_one_component_is_glo_s_gaussian_fitted_to_the_trained_latents_only(tmp_path):
+    model = _train(tmp_path, prior_components=1).model
     rows = model.trained.numpy()
     assert rows.sum() == 3 * 16, "three batches of 16 distinct images were trained"
     codes = model.latents.numpy()[rows].astype(np.float64)
     np.testing.assert_allclose(np.linalg.norm(codes, axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(model.latent_mean.numpy(), codes.mean(axis=0), atol=1e-6)
-    cov = (model.latent_chol @ model.latent_chol.T).double().numpy()
+    np.testing.assert_allclose(model.prior_means[0].numpy(), codes.mean(axis=0), atol=1e-6)
+    cov = (model.prior_chols[0] @ model.prior_chols[0].T).double().numpy()
     np.testing.assert_allclose(cov, np.cov(codes, rowvar=False) + JITTER * np.eye(8), atol=1e-6)
-    assert bool(model.gaussian_fitted)
+    assert model.prior_weights.tolist() == [1.0]
+    assert bool(model.prior_fitted)
 
 
-def test_save_and_load_in_a_new_process_keeps_latents_gaussian_and_samples(trained, tmp_path):
+def test_default_mixture_is_fitted_to_the_trained_latents(trained):
+    model = trained.model
+    codes = model.latents[model.trained]
+    weights, means, chols = fit_mixture(codes, model.config.prior_components)
+    assert len(model.prior_weights) == model.config.prior_components > 1
+    assert torch.allclose(model.prior_weights, weights, atol=1e-6)
+    assert torch.allclose(model.prior_means, means, atol=1e-6)
+    assert torch.allclose(model.prior_chols, chols, atol=1e-5)
+
+
+def test_save_and_load_in_a_new_process_keeps_latents_mixture_and_samples(trained, tmp_path):
     run = trained
     model = run.model.eval()
     out = tmp_path / "reloaded.safetensors"
@@ -73,7 +85,7 @@ def test_save_and_load_in_a_new_process_keeps_latents_gaussian_and_samples(train
         "with torch.no_grad():\n"
         "    s = m.sample(6, generator=torch.Generator().manual_seed(5))\n"
         "    r = m.reconstruct_index(torch.arange(10))\n"
-        "save_file({'latents': m.latents, 'mean': m.latent_mean, 'chol': m.latent_chol, 'trained': m.trained,\n"
+        "save_file({'latents': m.latents, 'means': m.prior_means, 'chols': m.prior_chols, 'trained': m.trained,\n"
         f"           'samples': s, 'recon': r}}, {str(out)!r})\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -81,8 +93,8 @@ def test_save_and_load_in_a_new_process_keeps_latents_gaussian_and_samples(train
     loaded = load_file(str(out))
     assert torch.equal(loaded["latents"], model.latents)
     assert torch.equal(loaded["trained"], model.trained)
-    assert torch.equal(loaded["mean"], model.latent_mean)
-    assert torch.equal(loaded["chol"], model.latent_chol)
+    assert torch.equal(loaded["means"], model.prior_means)
+    assert torch.equal(loaded["chols"], model.prior_chols)
     with torch.no_grad():
         assert torch.allclose(loaded["samples"], model.sample(6, generator=torch.Generator().manual_seed(5)), atol=1e-6)
         assert torch.allclose(loaded["recon"], model.reconstruct_index(torch.arange(10)), atol=1e-6)

@@ -30,6 +30,10 @@ class CNNConfig(ModelConfig):
     lr_latent: float = Field(
         2.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
     )
+    prior_components: int = Field(
+        10, ge=1, le=100, description="Gaussians in the mixture fitted to the learned latents for sampling (EM, full "
+        "covariances); 1 is GLO's single Gaussian, which mixes the classes' regions of latent space",
+    )
     conditional: bool = Field(
         False, description="concatenate a learned class embedding to the latent, so samples can be drawn per class"
     )

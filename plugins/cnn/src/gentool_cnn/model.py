@@ -1,8 +1,9 @@
 """GLO (Bojanowski et al. 2018): a generator and one latent per training image, optimised jointly by regression.
 
 Each step reconstructs a batch from its images' latents; the generator's weights take a step of their optimizer
-and the latents a projected SGD step back onto the unit sphere. After training, a full-covariance Gaussian is
-fitted to the latents; samples decode draws from it.
+and the latents a projected SGD step back onto the unit sphere. After training, a mixture of full-covariance
+Gaussians (`prior_components` of them; one is the paper's single Gaussian) is fitted to the latents; samples decode
+draws from it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from torch import nn
 
 from gentool.api import Batch, DataInfo, GentoolError, Stage, all_gather_cat, build
 from gentool_cnn.config import CNNConfig
-from gentool_cnn.gaussian import fit_gaussian, sample_gaussian
+from gentool_cnn.mixture import Mixture, fit_mixture, sample_mixture
 from gentool_cnn.generator import Generator
 from gentool_cnn.latents import pixel_projection, project_pixels, random_latents, sphere_step
 
@@ -34,7 +35,8 @@ class GLO(nn.Module):
 
     `conditional` is set per instance from `config.conditional` (the class default is False). State that survives
     save/load: the generator, `latents` (train_size, D), `trained` (which rows were optimised), `labels` (the class
-    of each row, conditional only) and the fitted Gaussian `latent_mean`, `latent_chol`, `gaussian_fitted`.
+    of each row, conditional only) and the fitted mixture `prior_weights` (K,), `prior_means` (K, D), `prior_chols`
+    (K, D, D) and `prior_fitted`.
     """
 
     conditional = False
@@ -54,9 +56,11 @@ class GLO(nn.Module):
         self.register_buffer("trained", torch.zeros(info.train_size, dtype=torch.bool))
         if self.conditional:
             self.register_buffer("labels", torch.zeros(info.train_size, dtype=torch.int64))
-        self.register_buffer("latent_mean", torch.zeros(dim))
-        self.register_buffer("latent_chol", torch.eye(dim) / math.sqrt(dim))
-        self.register_buffer("gaussian_fitted", torch.tensor(False))
+        k = config.prior_components
+        self.register_buffer("prior_weights", torch.full((k,), 1.0 / k))
+        self.register_buffer("prior_means", torch.zeros(k, dim))
+        self.register_buffer("prior_chols", torch.eye(dim).repeat(k, 1, 1) / math.sqrt(dim))
+        self.register_buffer("prior_fitted", torch.tensor(False))
         if config.init == "projection":
             self.register_buffer("projection", pixel_projection(self.pixels, dim), persistent=False)
 
@@ -94,7 +98,7 @@ class GLO(nn.Module):
                 self.trained[batch.index] = True
                 if self.conditional:
                     self.labels[batch.index] = batch.y
-                self.gaussian_fitted.fill_(False)
+                self.prior_fitted.fill_(False)
         return {"loss": loss.detach()}
 
     @torch.no_grad()
@@ -108,7 +112,7 @@ class GLO(nn.Module):
 
     @torch.no_grad()
     def end_stage(self, stage: str, ctx: Any) -> None:
-        """Gather every rank's trained latents into every rank's table, then fit the Gaussian over all of them."""
+        """Gather every rank's trained latents into every rank's table, then fit the mixture over all of them."""
         local = self.trained.nonzero().squeeze(1)
         rows = all_gather_cat(local)
         self.latents[rows] = all_gather_cat(self.latents[local])
@@ -119,21 +123,23 @@ class GLO(nn.Module):
 
     @torch.no_grad()
     def fit(self) -> None:
-        """Fit and store the Gaussian of the trained latents (of all latents when none is trained yet)."""
-        mean, chol = self._current_gaussian()
-        self.latent_mean.copy_(mean)
-        self.latent_chol.copy_(chol)
-        self.gaussian_fitted.fill_(True)
+        """Fit and store the mixture of the trained latents (of all latents when none is trained yet)."""
+        weights, means, chols = self._current_mixture()
+        k = len(weights)  # fewer than prior_components only with fewer codes than components
+        self.prior_weights.zero_()[:k] = weights
+        self.prior_means.zero_()[:k] = means
+        self.prior_chols[:k] = chols
+        self.prior_fitted.fill_(True)
 
-    def _current_gaussian(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _current_mixture(self) -> Mixture:
         codes = self.latents[self.trained] if bool(self.trained.any()) else self.latents
-        return fit_gaussian(codes)
+        return fit_mixture(codes, self.config.prior_components)
 
     # -- generation --------------------------------------------------------------------------------------------
     def sample(
         self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """n images in [0, 1] decoded from draws of the fitted Gaussian (fitted on the fly before `end_stage`).
+        """n images in [0, 1] decoded from draws of the fitted mixture (fitted on the fly before `end_stage`).
 
         Conditional models draw `labels` (N,) when given, else uniform labels from `generator`.
         """
@@ -142,16 +148,16 @@ class GLO(nn.Module):
             labels = torch.randint(self.info.num_classes, (n,), generator=generator)
         return self.generate(z, labels=labels)
 
-    latent_path = "lerp"  # latents of a fitted Gaussian, not of N(0, I): walk straight
+    latent_path = "lerp"  # latents of a fitted mixture, not of N(0, I): walk straight
 
     def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws (n, latent_dim) of the Gaussian fitted to the trained latents (fitted on the fly before
+        """n draws (n, latent_dim) of the mixture fitted to the trained latents (fitted on the fly before
         `end_stage`), on the model's device."""
-        if bool(self.gaussian_fitted):
-            mean, chol = self.latent_mean, self.latent_chol
+        if bool(self.prior_fitted):
+            mixture = (self.prior_weights, self.prior_means, self.prior_chols)
         else:
-            mean, chol = self._current_gaussian()
-        return sample_gaussian(mean, chol, n, generator)
+            mixture = self._current_mixture()
+        return sample_mixture(mixture, n, generator)
 
     def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] of latents z (N, latent_dim); a conditional model takes `labels`, int64 (N,) or class

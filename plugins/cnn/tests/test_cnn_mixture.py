@@ -1,0 +1,59 @@
+"""The mixture fitted to GLO's latents: EM recovers separated clusters and their weights, and draws follow them."""
+
+import torch
+
+from gentool_cnn.gaussian import fit_gaussian
+from gentool_cnn.mixture import component_log_density, fit_mixture, sample_mixture
+
+
+def _clusters(weights, n=6000, seed=0):
+    """Points around well-separated centres, each centre holding its weight of the points; their labels."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.tensor([[4.0, 0.0, 0.0], [-4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, -4.0, 2.0]])
+    counts = [round(w * n) for w in weights]
+    labels = torch.cat([torch.full((c,), k) for k, c in enumerate(counts)])
+    points = centres[labels] + 0.3 * torch.randn(len(labels), 3, generator=g, dtype=torch.float64).float()
+    return points, labels, centres
+
+
+def test_em_finds_each_cluster_with_its_weight():
+    weights = [0.55, 0.25, 0.15, 0.05]
+    points, _, centres = _clusters(weights)
+    fitted_w, means, chols = fit_mixture(points, 4)
+    order = torch.cdist(centres, means).argmin(1)  # the fitted component nearest each true centre
+    assert sorted(order.tolist()) == [0, 1, 2, 3], "one component per cluster"
+    assert torch.allclose(fitted_w[order], torch.tensor(weights), atol=0.01)
+    assert torch.allclose(means[order], centres, atol=0.05)
+    variances = (chols @ chols.transpose(1, 2)).diagonal(dim1=1, dim2=2)
+    assert torch.allclose(variances, torch.full_like(variances, 0.09), rtol=0.15)
+
+
+def test_draws_take_each_component_with_its_weight_and_repeat_with_the_same_generator():
+    weights = [0.55, 0.25, 0.15, 0.05]
+    points, _, centres = _clusters(weights)
+    mixture = fit_mixture(points, 4)
+    draws = sample_mixture(mixture, 20_000, torch.Generator().manual_seed(1))
+    nearest = torch.cdist(draws, centres).argmin(1)
+    shares = torch.bincount(nearest, minlength=4).double() / len(draws)
+    assert torch.allclose(shares, torch.tensor(weights, dtype=torch.float64), atol=0.01)
+    first = sample_mixture(mixture, 7, torch.Generator().manual_seed(3))
+    assert torch.equal(first, sample_mixture(mixture, 7, torch.Generator().manual_seed(3)))
+
+
+def test_the_mixture_explains_clustered_codes_better_than_one_gaussian():
+    points, _, _ = _clusters([0.4, 0.3, 0.2, 0.1])
+    mean, chol = fit_gaussian(points)
+    single = (torch.ones(1), mean[None], chol[None])
+    one = component_log_density(points, single).logsumexp(1).mean()
+    four = component_log_density(points, fit_mixture(points, 4)).logsumexp(1).mean()
+    assert four > one + 1.0
+
+
+def test_one_component_is_the_single_gaussian_and_the_fit_is_deterministic():
+    points, _, _ = _clusters([0.5, 0.5, 0.0, 0.0], n=500)
+    weights, means, chols = fit_mixture(points, 1)
+    mean, chol = fit_gaussian(points)
+    assert weights.tolist() == [1.0]
+    assert torch.equal(means[0], mean) and torch.equal(chols[0], chol)
+    again = fit_mixture(points, 3)
+    assert all(torch.equal(a, b) for a, b in zip(fit_mixture(points, 3), again))
