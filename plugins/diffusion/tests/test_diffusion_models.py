@@ -82,11 +82,15 @@ def test_guided_sampling_runs_both_halves_in_one_batch_and_follows_the_labels():
     model.net.register_forward_hook(lambda module, args, out: batches.append(len(args[0])))
     seven = torch.full((3,), 7)
     g = lambda: torch.Generator().manual_seed(4)  # noqa: E731
-    guided = model.sample(3, labels=seven, generator=g(), options={"sample_steps": 2, "guidance": 3.0})
+    euler = {"sampler": "euler", "sample_steps": 2}  # one network evaluation per step
+    guided = model.sample(3, labels=seven, generator=g(), options={**euler, "guidance": 3.0})
     assert batches == [6, 6]
     batches.clear()
-    cond = model.sample(3, labels=seven, generator=g(), options={"sample_steps": 2, "guidance": 1.0})
+    cond = model.sample(3, labels=seven, generator=g(), options={**euler, "guidance": 1.0})
     assert batches == [3, 3] and not torch.allclose(guided, cond)
+    batches.clear()
+    model.sample(3, labels=seven, generator=g(), options={"sample_steps": 2, "guidance": 3.0})
+    assert batches == [6, 6, 6], "the default Heun makes 2 * steps - 1 guided evaluations"
     other = model.sample(3, labels=torch.full((3,), 2), generator=g(), options={"sample_steps": 2})
     assert not torch.allclose(cond, other)
     check_images(model.sample(5, generator=g()), 5, (1, 28, 28))  # labels drawn when absent
