@@ -1,12 +1,17 @@
-"""Images/s of each model through gentool's trainer beside a plain PyTorch loop, same process (target >= 0.95).
+"""Images/s of each model through gentool's trainer, in each speed mode, beside a plain PyTorch loop, and the
+fraction of the machine's matrix-multiply peak each reaches.
 
 The plain loop is what one writes by hand: the same model, batch size, data tensors and seed; a random permutation
 per epoch; `zero_grad(); backward(); step()` per optimizer update; no logging, checkpoints, grids or progress bar.
 It drives the model's own maths (its `train_step`) so both sides do identical arithmetic, and the ratio isolates
 what the trainer adds (batching, logging, checkpoints every 500 steps, sample grids, progress, non-finite checks).
-Both sides run `--steps` steps, alternating, `--repeat` times; the best time of each is kept.
+Both sides run `--steps` steps `--repeat` times after a warm-up; the best time of each is kept. Modes (`--modes`):
+eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); a compiled mode's
+steps that compiled graphs are left out of its img/s and their seconds reported as compile_seconds (a fresh process's
+first fit; the later ones hit inductor's cache). FLOPs per image: torch's FlopCounterMode over one train_step
+(forward and backward; optimizer arithmetic not counted). Peak: the best fp32 2048x2048 matrix product.
 
-    python benchmarks/trainer_overhead.py [--models gan vae ...] [--steps 300] [--threads 2] [--device cpu]
+    python benchmarks/trainer_overhead.py [--models gan vae ...] [--modes eager compile] [--steps 300] [--threads 2]
 """
 
 from __future__ import annotations
@@ -76,46 +81,108 @@ def plain_loop(run, device) -> float:
     return time.perf_counter() - start
 
 
-def gentool_loop(run) -> float:
+MODES = {  # trainer options of each measured mode
+    "eager": {},
+    "channels_last": {"channels_last": True},
+    "compile": {"compile": "default"},
+    "channels_last+compile": {"channels_last": True, "compile": "default"},
+    "bf16": {"precision": "bf16"},
+}
+
+
+def gentool_loop(run) -> tuple[float, int, float]:
+    """(seconds of the steps that compiled nothing, their count, compile seconds) of one trainer's fit()."""
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(run, Path(tmp))
         start = time.perf_counter()
         trainer.fit()
         if trainer.device.type == "cuda":
             torch.cuda.synchronize()
-        return time.perf_counter() - start
+        took, c = time.perf_counter() - start, trainer.compilation
+        return took - c.seconds, trainer.position.step - c.steps, c.seconds
+
+
+def step_flops(run, device) -> float:
+    """FLOPs of one train_step (forward and backward of every update; the optimizer's arithmetic not counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(run.seed)
+    dataset = run.dataset.load()(run.dataset_config)
+    split = dataset.split("train")
+    model = run.model.load()(run.model_config, dataset.info()).to(device)
+    stage = model.stages()[0]
+    ctx = PlainContext(device, model.optimizers(stage.name))
+    ctx.stage = stage.name
+    bs = stage.batch_size or run.model_config.batch_size
+    idx = torch.arange(bs)
+    batch = Batch(split.x[idx].to(device), split.y[idx].to(device) if split.y is not None else None, idx.to(device))
+    model.train_step(batch, ctx)  # first step: lazy initialisation (e.g. GLO's latents) is not counted
+    with FlopCounterMode(display=False) as counter:
+        model.train_step(batch, ctx)
+    return counter.get_total_flops() / bs
+
+
+def matmul_peak(device, size: int = 2048, repeat: int = 10) -> float:
+    """FLOP/s of the best of `repeat` fp32 size x size matrix products: the machine's practical compute peak."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    best = float("inf")
+    for _ in range(repeat + 2):
+        start = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def measure(name, args, device, peak) -> dict:
+    """One model: the plain loop, then gentool in each mode (warm-up fit first, best of --repeat)."""
+    base = {"model": {"name": name}, "steps": args.steps, "device": args.device}
+    plain_run = resolve(base | {"trainer": {"precision": args.precision}})
+    plain_loop(plain_run, device)
+    plain = min(plain_loop(plain_run, device) for _ in range(args.repeat))
+    bs = plain_run.model_config.batch_size
+    row = {"model": name, "batch_size": bs, "steps": args.steps, "plain_images_per_s": args.steps * bs / plain,
+           "flops_per_image": step_flops(plain_run, device), "modes": {}}
+    for mode in args.modes:
+        trainer = {"precision": args.precision} | MODES[mode]
+        run = resolve(base | {"trainer": trainer})
+        _, _, compile_s = gentool_loop(run)  # warm-up (and the compile time of a fresh process)
+        best = min((gentool_loop(run) for _ in range(args.repeat)), key=lambda t: t[0] / max(t[1], 1))
+        ips = best[1] * bs / best[0]
+        row["modes"][mode] = {"images_per_s": ips, "ratio": ips / row["plain_images_per_s"],
+                              "compile_seconds": compile_s, "peak_fraction": ips * row["flops_per_image"] / peak}
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=None)
+    parser.add_argument("--modes", nargs="*", default=["eager", "channels_last", "compile"], choices=list(MODES))
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default results/trainer_overhead_*.json)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "cuda" else "cpu")
+    peak = matmul_peak(device)
+    print(f"matmul peak: {peak / 1e9:.1f} GFLOP/s ({args.threads} threads, {device})", flush=True)
     models = args.models or [m for m in registry().names("model") if m != "tiny"]
     rows = []
     for name in models:
-        run = resolve({"model": {"name": name}, "steps": args.steps, "device": args.device,
-                       "trainer": {"precision": args.precision}})
-        device = torch.device("cuda" if args.device == "cuda" else "cpu")
-        gentool_loop(run), plain_loop(run, device)  # warm-up: allocator, kernels, file cache
-        g_best, p_best = float("inf"), float("inf")
-        for _ in range(args.repeat):
-            g_best = min(g_best, gentool_loop(run))
-            p_best = min(p_best, plain_loop(run, device))
-        images = args.steps * run.model_config.batch_size
-        row = {"model": name, "batch_size": run.model_config.batch_size, "steps": args.steps,
-               "gentool_images_per_s": images / g_best, "plain_images_per_s": images / p_best, "ratio": p_best / g_best}
+        row = measure(name, args, device, peak)
         rows.append(row)
-        print(f"{name:<8} batch {row['batch_size']:>4}  gentool {row['gentool_images_per_s']:9.1f} img/s  "
-              f"plain {row['plain_images_per_s']:9.1f} img/s  ratio {row['ratio']:.3f}", flush=True)
+        modes = "  ".join(f"{m} {r['images_per_s']:7.1f} ({r['ratio']:.2f}x, {r['peak_fraction']:.2f} of peak"
+                          + (f", compile {r['compile_seconds']:.0f} s" if r["compile_seconds"] else "") + ")"
+                          for m, r in row["modes"].items())
+        print(f"{name:<9} batch {row['batch_size']:>4}  {row['flops_per_image'] / 1e6:7.1f} MFLOP/img  "
+              f"plain {row['plain_images_per_s']:7.1f} img/s  {modes}", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"trainer_overhead_{args.device}_{args.precision}.json"
-    out.write_text(json.dumps({"threads": args.threads, "rows": rows}, indent=2) + "\n")
+    out = args.out or RESULTS / f"trainer_overhead_{args.device}_{args.precision}.json"
+    out.write_text(json.dumps({"threads": args.threads, "peak_flops": peak, "rows": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

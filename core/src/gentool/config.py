@@ -124,6 +124,15 @@ class TrainerConfig(ComponentConfig):
     checkpoint_every: int = Field(500, gt=0, description="steps between checkpoints")
     grid_size: int = Field(64, gt=0, le=400, description="images in each sample grid")
     tensorboard: bool = Field(False, description="also log to TensorBoard (needs the `tensorboard` extra)")
+    channels_last: bool = Field(
+        False, description="keep 4-D weights and image batches in channels-last memory order (no effect on points)"
+    )
+    compile: Literal["off", "default", "max-autotune", "reduce-overhead"] = Field(
+        "off",
+        description="torch.compile each of the model's submodules in place with this mode; the steps that compile "
+        "count in train_seconds and are reported as compile.seconds in summary.json; where this machine cannot "
+        "compile, the run trains eager and says why",
+    )
 
 
 class EvalConfig(ComponentConfig):

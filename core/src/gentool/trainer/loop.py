@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,11 @@ from gentool.trainer.batches import make_batches
 from gentool.trainer.context import StepContext
 from gentool.trainer.device import pick_device, pick_precision
 from gentool.trainer.ema import WeightAverage
-from gentool.trainer.observe import first_non_finite, grid_labels, peak_memory_mb, tensorboard_writer
+from gentool.trainer.observe import StepLogs, grid_labels, peak_memory_mb, tensorboard_writer
 from gentool.trainer.progress import Progress
 from gentool.trainer.resume import Position, restore_checkpoint, save_checkpoint
 from gentool.trainer.schedule import lr_factor, stage_budgets
+from gentool.trainer.speed import CompileClock, apply_channels_last, apply_compile, channels_last_batch
 from gentool.versions import versions
 
 
@@ -58,6 +60,8 @@ class Trainer:
         self.dataset = run.dataset.load()(run.dataset_config)
         self.info = self.dataset.info()
         self.model = build_model(run.model, run.model_config, self.info).to(self.device)
+        if run.trainer.channels_last:
+            self.model = apply_channels_last(self.model)
         if self.world > 1:
             for tensor in self.model.state_dict().values():
                 torch.distributed.broadcast(tensor, 0)
@@ -74,6 +78,10 @@ class Trainer:
         self.progress = Progress(enabled=self.rank == 0)
         self.board = None
         self.train_seconds, self.images_seen = 0.0, 0
+        self.compilation = apply_compile(self.model, run.trainer.compile, self.device)
+        if self.compilation.fallback and self.rank == 0:
+            print(f"Warning: {self.compilation.fallback}", file=sys.stderr)
+        self.clock = CompileClock(self.compilation)
 
     def start(self, *, resume: bool) -> None:
         """Called once the run directory exists: restore the checkpoint when resuming, open TensorBoard."""
@@ -172,8 +180,7 @@ class Trainer:
 
     def _run_stage(self, stage, steps, seconds, optimizers, ctx, base_lrs) -> None:
         cfg, pos = self.run.trainer, self.position
-        sums: dict[str, torch.Tensor] = {}
-        count = 0
+        logged = StepLogs()
         self.model.train()
         self.progress.start_stage(stage, steps, seconds, pos.stage_step)
         while (steps is not None and pos.stage_step < steps) or (steps is None and pos.stage_seconds < seconds):
@@ -185,20 +192,12 @@ class Trainer:
                 for group, lr in zip(opt.param_groups, base_lrs[k]):
                     group["lr"] = lr * factor
             batch = self.batches.next()
-            logs = self.model.train_step(batch, ctx)
+            if cfg.channels_last:
+                batch = channels_last_batch(batch)
+            logs = self.clock.run(self.model.train_step, batch, ctx)
             if self.ema:
                 self.ema.update(self.model)
-            bad = first_non_finite(logs)
-            if bad is not None:
-                raise TrainingDiverged(
-                    f'Training stopped at step {pos.step + 1} (stage "{stage}"): the loss "{bad[0]}" is {bad[1]}. '
-                    f"The last good checkpoint is kept in {self._checkpoint_path()}. Try a lower learning rate, "
-                    "--set trainer.clip_norm=1.0, or --set trainer.precision=fp32."
-                )
-            for k, v in logs.items():
-                v = torch.as_tensor(v).detach().float().reshape(())
-                sums[k] = sums[k] + v if k in sums else v
-            count += 1
+            logged.add(pos.step + 1, logs)  # on the device: no sync here
             elapsed = time.perf_counter() - started
             pos.step, pos.stage_step = pos.step + 1, pos.stage_step + 1
             pos.stage_seconds += elapsed
@@ -206,18 +205,31 @@ class Trainer:
                 pos.stage_seconds = distributed.all_reduce_max(pos.stage_seconds, self.device)
             self.train_seconds += elapsed
             self.images_seen += len(batch.x) * self.world
-            if pos.stage_step % cfg.log_every == 0 or pos.stage_step == steps:
-                means = {k: round(float(v) / count, 6) for k, v in sums.items()}
+            logging = pos.stage_step % cfg.log_every == 0 or pos.stage_step == steps
+            if logging or pos.step % cfg.sample_every == 0 or pos.step % cfg.checkpoint_every == 0:
+                self._stop_if_diverged(logged, stage)
+            if logging:
+                means = logged.means()
                 self._log(means, stage)
                 self.progress.update(pos.stage_step, means, self.images_seen / max(self.train_seconds, 1e-9))
-                sums, count = {}, 0
             else:
                 self.progress.advance(pos.stage_step)
             if pos.step % cfg.sample_every == 0:
                 self._write_grid(f"step_{pos.step:06d}")
             if pos.step % cfg.checkpoint_every == 0:
                 self._save_checkpoint(optimizers, ctx)
+        self._stop_if_diverged(logged, stage)  # a time budget may end between logging steps
         self.progress.end_stage()
+
+    def _stop_if_diverged(self, logged: StepLogs, stage: str) -> None:
+        """Raise TrainingDiverged when a logged value since the last check is NaN or infinite (one sync)."""
+        bad = logged.first_bad()
+        if bad is not None:
+            raise TrainingDiverged(
+                f'Training stopped at step {self.position.step} (stage "{stage}"): the loss "{bad[1]}" became '
+                f"{bad[2]} at step {bad[0]}. The last good checkpoint is kept in {self._checkpoint_path()}. Try a "
+                "lower learning rate, --set trainer.clip_norm=1.0, or --set trainer.precision=fp32."
+            )
 
     # -- the end -----------------------------------------------------------------------------------------------
     def finish(self) -> dict[str, Any]:
@@ -244,6 +256,8 @@ class Trainer:
             "train_seconds": round(self.train_seconds, 3),
             "images_per_second": round(self.images_seen / max(self.train_seconds, 1e-9), 2),
             "peak_memory_mb": peak_memory_mb(self.device),
+            "channels_last": self.run.trainer.channels_last,
+            "compile": self.compilation.to_json(),
             "versions": meta["versions"],
         }
 

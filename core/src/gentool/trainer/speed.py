@@ -1,0 +1,116 @@
+"""The trainer's speed options, applied to any model the same way: channels-last memory order and torch.compile.
+
+`trainer.channels_last` converts the model's 4-D weights and every image batch to channels-last order.
+`trainer.compile` compiles each of the model's top-level submodules in place (`nn.Module.compile`), so that
+`train_step`, however many submodules and optimizers it uses, runs their compiled forward and backward passes
+while parameter names, state dicts and checkpoints stay those of the eager model. Where this machine cannot
+compile (no C++ compiler for the CPU backend, no Triton for CUDA) the run falls back to eager and says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import torch
+
+from gentool.errors import GentoolError
+from gentool.protocols import Batch
+
+
+@dataclasses.dataclass
+class Compilation:
+    """What `trainer.compile` did: the mode asked for, the modules compiled, why it fell back (None: it did not),
+    and the steps that compiled graphs with their seconds (part of train_seconds)."""
+
+    mode: str = "off"
+    modules: list[str] = dataclasses.field(default_factory=list)
+    fallback: str | None = None
+    seconds: float = 0.0
+    steps: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "modules": self.modules, "fallback": self.fallback,
+                "seconds": round(self.seconds, 3), "steps": self.steps}
+
+
+def compiler_missing(device: torch.device) -> str | None:
+    """Why torch.compile's default backend cannot run on `device` here, else None (cheap: compiles nothing)."""
+    if device.type == "cpu":
+        try:
+            from torch._inductor.cpp_builder import get_cpp_compiler
+
+            get_cpp_compiler()
+        except Exception as exc:  # InvalidCxxCompiler names what it looked for
+            return f"torch.compile's CPU backend needs a C++ compiler and found none ({type(exc).__name__}: {exc})"
+    elif device.type == "cuda":
+        from torch.utils._triton import has_triton
+
+        if not has_triton():
+            return "torch.compile's CUDA backend needs the triton package, which is not installed"
+    elif device.type == "mps":
+        return None
+    return None
+
+
+def apply_channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with its 4-D parameters and buffers in channels-last order (others untouched)."""
+    return model.to(memory_format=torch.channels_last)
+
+
+def channels_last_batch(batch: Batch) -> Batch:
+    """The batch with its 4-D images (and each domain's) in channels-last order."""
+    x = batch.x.contiguous(memory_format=torch.channels_last) if batch.x.dim() == 4 else batch.x
+    domains = tuple(channels_last_batch(d) for d in batch.domains)
+    return dataclasses.replace(batch, x=x, domains=domains)
+
+
+def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Compilation:
+    """Compile each top-level submodule that holds parameters, in place; a Compilation saying what was done."""
+    done = Compilation(mode=mode)
+    if mode == "off":
+        return done
+    reason = compiler_missing(device)
+    if reason is not None:
+        done.fallback = f"{reason}; training runs eager. Set trainer.compile=off to silence this."
+        return done
+    for name, module in model.named_children():
+        if any(True for _ in module.parameters()):
+            module.compile(mode=None if mode == "default" else mode, dynamic=False)
+            done.modules.append(name)
+    if not done.modules:
+        done.fallback = "the model has no submodule with parameters to compile; training runs eager"
+    return done
+
+
+def _graphs() -> int:
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
+class CompileClock:
+    """Times the training steps that compiled new graphs; converts a compiler failure into a GentoolError."""
+
+    def __init__(self, compilation: Compilation) -> None:
+        self.compilation = compilation
+        self.active = bool(compilation.modules)
+
+    def run(self, step: Any, *args: Any) -> Any:
+        if not self.active:
+            return step(*args)
+        before, started = _graphs(), time.perf_counter()
+        try:
+            result = step(*args)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("torch._dynamo", "torch._inductor")):
+                raise GentoolError(
+                    f'trainer.compile="{self.compilation.mode}" failed on this machine: {type(exc).__name__}: '
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}. Set trainer.compile=off to train eager."
+                ) from exc
+            raise
+        if _graphs() != before:
+            self.compilation.seconds += time.perf_counter() - started
+            self.compilation.steps += 1
+        return result

@@ -1,0 +1,82 @@
+"""The trainer's speed options give the same training as eager, and no step waits on the device to check losses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from support import run_gentool
+
+ONE = ["--set", "trainer.log_every=1", "--set", "trainer.sample_every=1000", "--set", "trainer.checkpoint_every=1000"]
+
+
+def _first_losses(run_dir, steps=2):
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k not in ("step", "stage", "time")} for r in records[:steps]]
+
+
+def _close(a, b, rtol):
+    assert [sorted(x) for x in a] == [sorted(y) for y in b]
+    for x, y in zip(a, b):
+        for k in x:
+            assert x[k] == pytest.approx(y[k], rel=rtol, abs=1e-5), (k, x[k], y[k])
+
+
+def test_divergence_between_checks_names_its_step_and_writes_no_bad_checkpoint(tmp_path):
+    out = tmp_path / "diverged"
+    result = run_gentool("run", "--model", "tiny", "--dataset", "gaussians", "--steps", "200", "--out", str(out),
+                         "--set", "model.lr=1e30", "--set", "trainer.log_every=10", "--set", "trainer.checkpoint_every=10")
+    assert result.code == 1 and "Traceback" not in result.text
+    stopped = int(result.err.split("Training stopped at step ")[1].split()[0])
+    diverged = int(result.err.split(" at step ")[2].split(".")[0].split()[0])
+    assert stopped % 10 == 0 and stopped - 10 < diverged <= stopped  # the first check after the step it diverged
+    assert not (out / "checkpoints" / "last.safetensors").exists()  # checked before it would have been written
+    assert not (out / "metrics.jsonl").exists()  # no line of NaN means was logged
+
+
+def test_channels_last_trains_like_eager_and_its_weights_load_eager(tmp_path):
+    runs = {}
+    for mode in ("false", "true"):
+        runs[mode] = tmp_path / f"cl-{mode}"
+        result = run_gentool("run", "--model", "gan", "--steps", "2", "--out", str(runs[mode]), *ONE,
+                             "--set", f"trainer.channels_last={mode}")
+        assert result.code == 0, result.text
+    _close(_first_losses(runs["false"]), _first_losses(runs["true"]), rtol=1e-3)
+    assert json.loads((runs["true"] / "summary.json").read_text())["channels_last"] is True
+    code = (
+        "import sys, torch, gentool\n"
+        f"model = gentool.load({str(runs['true'])!r})\n"
+        "w = [p for p in model.parameters() if p.dim() == 4]\n"
+        "assert w and all(p.is_contiguous() for p in w)\n"
+        "x = model.sample(4, generator=torch.Generator().manual_seed(0))\n"
+        "print(tuple(x.shape), bool(torch.isfinite(x).all()))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.split("\n")[0].endswith("True")
+
+
+def test_compiled_run_matches_eager_and_reports_its_compile_time(tmp_path):
+    runs = {}
+    for mode in ("off", "default"):
+        runs[mode] = tmp_path / f"compile-{mode}"
+        result = run_gentool("run", "--model", "tiny", "--steps", "3", "--out", str(runs[mode]), *ONE,
+                             "--set", f"trainer.compile={mode}", "--set", "model.ema=false")
+        assert result.code == 0, result.text
+    _close(_first_losses(runs["off"], 3), _first_losses(runs["default"], 3), rtol=1e-4)
+    summary = json.loads((runs["default"] / "summary.json").read_text())
+    assert summary["compile"]["modules"] == ["encoder", "decoder"] and summary["compile"]["fallback"] is None
+    assert 0 < summary["compile"]["seconds"] <= summary["train_seconds"]
+
+
+def test_compile_without_a_compiler_trains_eager_and_says_why(tmp_path):
+    out = tmp_path / "no-compiler"
+    result = run_gentool("run", "--model", "tiny", "--steps", "2", "--out", str(out), "--set", "trainer.compile=default",
+                         env={"CXX": "/nonexistent/c++"})
+    assert result.code == 0, result.text
+    assert "C++ compiler" in result.err and "trainer.compile=off" in result.err
+    compile_ = json.loads((out / "summary.json").read_text())["compile"]
+    assert compile_["modules"] == [] and "C++ compiler" in compile_["fallback"]
