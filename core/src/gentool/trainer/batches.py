@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -53,6 +54,13 @@ class DeviceBatches:
         self.position = int(state["position"])
 
 
+def loader_workers(world: int) -> int:
+    """DataLoader workers per rank: the CPUs this process may use, shared among the ranks, one left to the rank's
+    own process; at least 1, at most 8."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(8, cpus // max(world, 1) - 1))
+
+
 class _Indexed(torch.utils.data.Dataset):
     def __init__(self, dataset: Any, shard: list[int]):
         self.dataset, self.shard = dataset, shard
@@ -66,10 +74,11 @@ class _Indexed(torch.utils.data.Dataset):
 
 
 class StreamedBatches:
-    """Batches from a map-style dataset of (x, label) read by DataLoader workers; the shard rule is as above."""
+    """Batches from a map-style dataset of (x, label) read by persistent DataLoader workers (`loader_workers`); on
+    CUDA into pinned memory, copied without blocking. The shard rule is as above."""
 
     def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int, rank: int, world: int):
-        self.device = device
+        self.device, self.workers = device, loader_workers(world)
         self.items = _Indexed(dataset, list(range(rank, len(dataset), world)))
         self.generator = torch.Generator().manual_seed(seed * 7919 + rank)
         self.set_batch_size(batch_size)
@@ -84,7 +93,7 @@ class StreamedBatches:
             batch_size=batch_size,
             shuffle=True,
             drop_last=True,
-            num_workers=2,
+            num_workers=self.workers,
             persistent_workers=True,
             generator=self.generator,
             pin_memory=self.device.type == "cuda",
@@ -98,7 +107,7 @@ class StreamedBatches:
             self.iterator = iter(self.loader)
             x, y, index = next(self.iterator)
         y = y.to(self.device, non_blocking=True) if bool((y >= 0).all()) else None
-        return Batch(x.to(self.device, non_blocking=True), y, index.to(self.device))
+        return Batch(x.to(self.device, non_blocking=True), y, index.to(self.device, non_blocking=True))
 
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}
