@@ -28,7 +28,9 @@ from gentool.datasets.base import InMemorySplit
 from gentool.protocols import Batch
 from gentool.registry import registry
 from gentool.resolve import resolve
+from gentool.trainer.device import pick_precision
 from gentool.trainer.loop import Trainer
+from gentool.trainer.observe import peak_memory_mb
 from gentool.trainer.schedule import stage_budgets
 
 RESULTS = Path(__file__).parent / "results"
@@ -37,18 +39,20 @@ RESULTS = Path(__file__).parent / "results"
 class PlainContext:
     """The least a hand-written loop does per optimizer update."""
 
-    def __init__(self, device, optimizers):
-        self.device, self.optimizers = device, optimizers
+    def __init__(self, device, optimizers, dtype=None):
+        self.device, self.optimizers, self.dtype = device, optimizers, dtype
         self.rank, self.world_size, self.global_step, self.stage_step, self.progress = 0, 1, 0, 0, 0.0
+        self.scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
 
     def autocast(self):
-        return torch.autocast(self.device.type, enabled=False)
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None)
 
     def step(self, name, loss):
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)
+        self.scaler.update()
 
 
 def plain_loop(run, device) -> float:
@@ -62,7 +66,7 @@ def plain_loop(run, device) -> float:
     bs = run.model_config.batch_size
     start = time.perf_counter()
     for stage, (steps, _) in zip(model.stages(), stage_budgets(model.stages(), run.total_steps, None)):
-        ctx = PlainContext(device, model.optimizers(stage.name))
+        ctx = PlainContext(device, model.optimizers(stage.name), pick_precision(run.trainer.precision, device))
         ctx.stage = stage.name
         perm, pos = torch.randperm(len(x), device=device), 0
         model.train()
@@ -147,11 +151,14 @@ def measure(name, args, device, peak) -> dict:
     for mode in args.modes:
         trainer = {"precision": args.precision} | MODES[mode]
         run = resolve(base | {"trainer": trainer})
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
         _, _, compile_s = gentool_loop(run)  # warm-up (and the compile time of a fresh process)
         best = min((gentool_loop(run) for _ in range(args.repeat)), key=lambda t: t[0] / max(t[1], 1))
         ips = best[1] * bs / best[0]
         row["modes"][mode] = {"images_per_s": ips, "ratio": ips / row["plain_images_per_s"],
-                              "compile_seconds": compile_s, "peak_fraction": ips * row["flops_per_image"] / peak}
+                              "compile_seconds": compile_s, "peak_fraction": ips * row["flops_per_image"] / peak,
+                              "peak_memory_mb": peak_memory_mb(device) if device.type == "cuda" else None}
     return row
 
 
@@ -172,6 +179,7 @@ def main() -> None:
     print(f"matmul peak: {peak / 1e9:.1f} GFLOP/s ({args.threads} threads, {device})", flush=True)
     models = args.models or [m for m in registry().names("model") if m != "tiny"]
     rows = []
+    out = args.out or RESULTS / f"trainer_overhead_{args.device}_{args.precision}.json"
     for name in models:
         row = measure(name, args, device, peak)
         rows.append(row)
@@ -180,9 +188,9 @@ def main() -> None:
                           for m, r in row["modes"].items())
         print(f"{name:<9} batch {row['batch_size']:>4}  {row['flops_per_image'] / 1e6:7.1f} MFLOP/img  "
               f"plain {row['plain_images_per_s']:7.1f} img/s  {modes}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    out = args.out or RESULTS / f"trainer_overhead_{args.device}_{args.precision}.json"
-    out.write_text(json.dumps({"threads": args.threads, "peak_flops": peak, "rows": rows}, indent=2) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)  # after every model: a run cut short keeps what it measured
+        out.write_text(json.dumps({"threads": args.threads, "device": args.device, "precision": args.precision,
+                                   "peak_flops": peak, "rows": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
