@@ -6,9 +6,9 @@ per epoch; `zero_grad(); backward(); step()` per optimizer update; no logging, c
 It drives the model's own maths (its `train_step`) so both sides do identical arithmetic, and the ratio isolates
 what the trainer adds (batching, logging, checkpoints every 500 steps, sample grids, progress, non-finite checks).
 Both sides run `--steps` steps `--repeat` times after a warm-up; the best time of each is kept. Modes (`--modes`):
-eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); a compiled mode's
-steps that compiled graphs are left out of its img/s and their seconds reported as compile_seconds (a fresh process's
-first fit; the later ones hit inductor's cache). FLOPs per image: torch's FlopCounterMode over one train_step
+eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
+mode is fitted from step 0 again for each repeat; a compiled mode's steps that compiled graphs are left out of its
+img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over one train_step
 (forward and backward; optimizer arithmetic not counted). Peak: the best fp32 2048x2048 matrix product.
 
     python benchmarks/trainer_overhead.py [--models gan vae ...] [--modes eager compile] [--steps 300] [--threads 2]
@@ -31,6 +31,7 @@ from gentool.resolve import resolve
 from gentool.trainer.device import pick_precision
 from gentool.trainer.loop import Trainer
 from gentool.trainer.observe import peak_memory_mb
+from gentool.trainer.resume import Position
 from gentool.trainer.schedule import stage_budgets
 
 RESULTS = Path(__file__).parent / "results"
@@ -94,16 +95,23 @@ MODES = {  # trainer options of each measured mode
 }
 
 
-def gentool_loop(run) -> tuple[float, int, float]:
-    """(seconds of the steps that compiled nothing, their count, compile seconds) of one trainer's fit()."""
+def gentool_fits(run, repeat: int) -> tuple[list[tuple[float, int]], float]:
+    """One trainer fitted 1 + `repeat` times from step 0 (the first is the warm-up, which compiles in a compiled
+    mode): ([(seconds of the steps that compiled nothing, their count)] of the repeats, compile seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(run, Path(tmp))
-        start = time.perf_counter()
-        trainer.fit()
-        if trainer.device.type == "cuda":
-            torch.cuda.synchronize()
-        took, c = time.perf_counter() - start, trainer.compilation
-        return took - c.seconds, trainer.position.step - c.steps, c.seconds
+        fits = []
+        for _ in range(repeat + 1):
+            trainer.position = Position()
+            c = trainer.compilation
+            seconds, steps = c.seconds, c.steps
+            start = time.perf_counter()
+            trainer.fit()
+            if trainer.device.type == "cuda":
+                torch.cuda.synchronize()
+            took = time.perf_counter() - start
+            fits.append((took - (c.seconds - seconds), trainer.position.step - (c.steps - steps)))
+        return fits[1:], trainer.compilation.seconds
 
 
 def step_flops(run, device) -> float:
@@ -153,9 +161,8 @@ def measure(name, args, device, peak) -> dict:
         run = resolve(base | {"trainer": trainer})
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        _, _, compile_s = gentool_loop(run)  # warm-up (and the compile time of a fresh process)
-        best = min((gentool_loop(run) for _ in range(args.repeat)), key=lambda t: t[0] / max(t[1], 1))
-        ips = best[1] * bs / best[0]
+        fits, compile_s = gentool_fits(run, args.repeat)
+        ips = max(steps * bs / seconds for seconds, steps in fits)
         row["modes"][mode] = {"images_per_s": ips, "ratio": ips / row["plain_images_per_s"],
                               "compile_seconds": compile_s, "peak_fraction": ips * row["flops_per_image"] / peak,
                               "peak_memory_mb": peak_memory_mb(device) if device.type == "cuda" else None}
