@@ -77,7 +77,7 @@ def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Co
         return done
     for name, module in model.named_children():
         if any(True for _ in module.parameters()):
-            module.compile(mode=None if mode == "default" else mode, dynamic=False)
+            module.compile(mode=None if mode == "default" else mode)
             done.modules.append(name)
     if not done.modules:
         done.fallback = "the model has no submodule with parameters to compile; training runs eager"
