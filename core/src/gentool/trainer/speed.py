@@ -1,7 +1,7 @@
 """The trainer's speed options, applied to any model the same way: channels-last memory order and torch.compile.
 
 `trainer.channels_last` converts the model's 4-D weights and every image batch to channels-last order.
-`trainer.compile` compiles each of the model's top-level submodules in place (`nn.Module.compile`), so that
+`trainer.compile` compiles the model's outermost submodules of its own classes in place (`nn.Module.compile`), so that
 `train_step`, however many submodules and optimizers it uses, runs their compiled forward and backward passes
 while parameter names, state dicts and checkpoints stay those of the eager model. Where this machine cannot
 compile (no C++ compiler for the CPU backend, no Triton for CUDA) the run falls back to eager and says why.
@@ -67,7 +67,7 @@ def channels_last_batch(batch: Batch) -> Batch:
 
 
 def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Compilation:
-    """Compile each top-level submodule that holds parameters, in place; a Compilation saying what was done."""
+    """Compile the model's outermost own submodules in place (`_compilable`); a Compilation saying what was done."""
     done = Compilation(mode=mode)
     if mode == "off":
         return done
@@ -75,13 +75,28 @@ def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Co
     if reason is not None:
         done.fallback = f"{reason}; training runs eager. Set trainer.compile=off to silence this."
         return done
-    for name, module in model.named_children():
-        if any(True for _ in module.parameters()):
-            module.compile(mode=None if mode == "default" else mode)
-            done.modules.append(name)
+    for name, module in _compilable(model):
+        module.compile(mode=None if mode == "default" else mode)
+        done.modules.append(name)
     if not done.modules:
-        done.fallback = "the model has no submodule with parameters to compile; training runs eager"
+        done.fallback = ("the model has no submodule of its own with parameters (torch's built-in layers are not "
+                         "compiled on their own); training runs eager")
     return done
+
+
+def _compilable(module: torch.nn.Module, prefix: str = "") -> list[tuple[str, torch.nn.Module]]:
+    """The outermost submodules of a class of the model's own holding parameters: torch.compile skips the forward of
+    torch's built-in modules (Sequential, Linear, ...), so containers are searched inside and built-in layers left
+    eager."""
+    found = []
+    for name, child in module.named_children():
+        if not any(True for _ in child.parameters()):
+            continue
+        if type(child).__module__.split(".")[0] == "torch":
+            found += _compilable(child, f"{prefix}{name}.")
+        else:
+            found.append((f"{prefix}{name}", child))
+    return found
 
 
 def _graphs() -> int:
