@@ -14,8 +14,8 @@ class CNNConfig(ModelConfig):
 
     steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(32, gt=0, description="training batch size")
-    latent_dim: int = Field(12, gt=0, description="size of each image's latent code (on the unit sphere)")
-    width: int = Field(32, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
+    latent_dim: int = Field(16, gt=0, description="size of each image's latent code (on the unit sphere)")
+    width: int = Field(48, gt=0, description="channels of the generator's last layer; doubled at each coarser layer")
     loss: ComponentName("loss") = Field(
         "laplacian",
         description='reconstruction loss by name: "laplacian" (GLO\'s Lap1, the paper\'s best), "l1", "l2", or any '
@@ -31,7 +31,7 @@ class CNNConfig(ModelConfig):
         2.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
     )
     prior_components: int = Field(
-        10, ge=1, le=100, description="Gaussians in the mixture fitted to the learned latents for sampling (EM, full "
+        40, ge=1, le=100, description="Gaussians in the mixture fitted to the learned latents for sampling (EM, full "
         "covariances); 1 is GLO's single Gaussian, which mixes the classes' regions of latent space",
     )
     conditional: bool = Field(
