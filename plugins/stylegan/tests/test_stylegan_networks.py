@@ -107,6 +107,24 @@ def test_generator_grows_and_a_new_level_starts_as_the_upsampled_coarser_image()
     assert torch.allclose(half, (faded_out + full) / 2, atol=1e-5)
 
 
+def test_tanh_output_bounds_the_linear_skip_sum_and_keeps_the_fade():
+    torch.manual_seed(0)
+    linear = Generator(z_dim=8, w_dim=8, mapping_layers=2, num_classes=0, channels=1, levels=3, **SIZES)
+    bounded = Generator(z_dim=8, w_dim=8, mapping_layers=2, num_classes=0, channels=1, levels=3, output="tanh", **SIZES)
+    bounded.load_state_dict(linear.state_dict())
+    ws = linear.styles(torch.randn(4, 8))
+    with torch.no_grad():
+        linear.synthesis.torgb[-1].bias.fill_(-2.0)  # a background below the reals' -1
+        bounded.synthesis.torgb[-1].bias.fill_(-2.0)
+    noise = [torch.randn(4, 1, h, w) for h, w in linear.synthesis.noise_shapes()]
+    raw = linear.synthesis(ws, None, 1.0, noise)
+    out = bounded.synthesis(ws, None, 1.0, noise)
+    assert float(raw.min()) < -1.0 and float(out.abs().max()) <= 1.0
+    assert torch.allclose(out, torch.tanh(raw), atol=1e-6)
+    half = bounded.synthesis(ws, 2, 0.5, noise)  # the fade mixes before the activation
+    assert torch.allclose(half, torch.tanh(linear.synthesis(ws, 2, 0.5, noise)), atol=1e-6)
+
+
 def test_discriminator_fades_between_its_fromrgb_paths():
     torch.manual_seed(0)
     d = Discriminator(channels=3, levels=4, growing=True, **SIZES)

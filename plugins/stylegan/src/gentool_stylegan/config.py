@@ -19,7 +19,7 @@ class StyleGANConfig(ModelConfig):
     """StyleGAN2 (Karras et al. 2020): a mapping network and a modulated-convolution skip generator against a
     residual discriminator, lazy R1, optional path-length regularisation, style mixing and progressive growing."""
 
-    steps: int = Field(1500, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(2400, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(16, gt=0, description="real images per discriminator update (per stage when growing "
                             "unless stage_batch_sizes says otherwise)")
     ema: bool = Field(True, description="sample from the trainer's exponential moving average of the generator")
@@ -30,6 +30,12 @@ class StyleGANConfig(ModelConfig):
     channel_base: int = Field(512, gt=0, description="feature maps at resolution R are channel_base / R, at most "
                               "channel_max (StyleGAN2: 32768 and 512)")
     channel_max: int = Field(128, gt=0, description="most feature maps of any layer")
+    output: Literal["tanh", "linear"] = Field("tanh", description='the generator\'s last activation: "tanh" bounds '
+                                              "the fakes to (-1, 1) as the reals are; \"linear\" is StyleGAN2's, which on "
+                                              "data with saturated pixels (the digits' black background) lets D tell fakes "
+                                              "by their background and G collapse onto one class (docs/models/stylegan.md)")
+    mbstd_group: int = Field(4, ge=1, description="samples per group of the discriminator's minibatch standard "
+                             "deviation, at most the batch size (StyleGAN2: 4; its CIFAR-10 configuration: 32)")
     conditional: bool = Field(False, description="condition on the class labels through the mapping network (and a "
                               "projection in the discriminator); needs labelled data")
     loss: ComponentName("loss") = Field("nonsaturating", description='adversarial loss by name: "nonsaturating" '

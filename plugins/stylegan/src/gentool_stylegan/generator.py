@@ -75,13 +75,15 @@ class Synthesis(nn.Module):
     """`forward(ws (N, num_ws, w_dim), level, alpha) -> images (N, C, R, R)` in about [-1, 1], R = 4 * 2^level.
 
     `level` below the last stops early (progressive growing); `alpha` in [0, 1] fades in that level's toRGB
-    output over the upsampled coarser image. `noise` is a list of one tensor per 3x3 layer, or None for fresh
+    output over the upsampled coarser image. `output="tanh"` bounds the sum of the toRGB outputs (the fade acts
+    before it); "linear" (StyleGAN2's) leaves it as is. `noise` is a list of one tensor per 3x3 layer, or None for fresh
     N(0, 1) noise.
     """
 
-    def __init__(self, levels: int, channels: int, w_dim: int, channel_base: int, channel_max: int) -> None:
+    def __init__(self, levels: int, channels: int, w_dim: int, channel_base: int, channel_max: int,
+                 output: str = "linear") -> None:
         super().__init__()
-        self.levels = levels
+        self.levels, self.output = levels, output
         c0 = channels_at(0, channel_base, channel_max)
         self.const = nn.Parameter(torch.randn(c0, 4, 4))
         self.convs = nn.ModuleList()
@@ -112,7 +114,7 @@ class Synthesis(nn.Module):
             # every toRGB reads the w of the next layer (StyleGAN2); the last one has a w of its own
             rgb = self.torgb[lv](x, ws[:, w_index])
             img = rgb if img is None else upsample(img) + (alpha * rgb if lv == level else rgb)
-        return img
+        return torch.tanh(img) if self.output == "tanh" else img
 
 
 class Generator(nn.Module):
@@ -120,10 +122,10 @@ class Generator(nn.Module):
     truncation, then synthesis."""
 
     def __init__(self, *, z_dim: int, w_dim: int, mapping_layers: int, num_classes: int, channels: int, levels: int,
-                 channel_base: int, channel_max: int) -> None:
+                 channel_base: int, channel_max: int, output: str = "linear") -> None:
         super().__init__()
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, num_classes)
-        self.synthesis = Synthesis(levels, channels, w_dim, channel_base, channel_max)
+        self.synthesis = Synthesis(levels, channels, w_dim, channel_base, channel_max, output)
         self.z_dim, self.num_ws = z_dim, self.synthesis.num_ws
 
     def styles(self, z: Tensor, labels: Tensor | None = None, *, psi: float = 1.0, cutoff: int | None = None,

@@ -53,8 +53,9 @@ class StyleGAN(nn.Module):
         classes = info.num_classes if config.conditional else 0
         sizes = {"levels": self.levels, "channel_base": config.channel_base, "channel_max": config.channel_max}
         self.generator = Generator(z_dim=config.latent_dim, w_dim=config.latent_dim, mapping_layers=config.mapping_layers,
-                                   num_classes=classes, channels=channels, **sizes)
-        self.discriminator = Discriminator(channels=channels, num_classes=classes, growing=config.growing, **sizes)
+                                   num_classes=classes, channels=channels, output=config.output, **sizes)
+        self.discriminator = Discriminator(channels=channels, num_classes=classes, growing=config.growing,
+                                           mbstd_group=config.mbstd_group, **sizes)
         self.register_buffer("pl_mean", torch.zeros(()))
         self.level, self.alpha = self.levels - 1, 1.0  # where growth stands; set by optimizers() and train_step()
         self._check_stage_lists()
