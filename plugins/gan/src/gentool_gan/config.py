@@ -15,7 +15,10 @@ class GANConfig(AdversarialConfig):
     """DCGAN: a transposed-convolution generator against a strided-convolution discriminator (MLPs on points)."""
 
     steps: int = Field(4000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
-    batch_size: int = Field(32, gt=0, description="training batch size (real images per discriminator update)")
+    batch_size: int = Field(
+        64, gt=0, description="training batch size (real images per discriminator update); 64 measured better than "
+        "32 on digits in FID and class coverage over three seeds (docs/models/gan.md)"
+    )
     ema: bool = Field(True, description="sample from an exponential moving average of the generator's weights")
     ema_decay: float = Field(0.995, gt=0, lt=1, description="decay of the generator's weight average")
     latent_dim: int = Field(64, gt=0, description="size of the noise vector z ~ N(0, I) fed to the generator")
