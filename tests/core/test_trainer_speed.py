@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support import run_gentool
@@ -36,13 +37,19 @@ def test_divergence_between_checks_names_its_step_and_writes_no_bad_checkpoint(t
     assert not (out / "metrics.jsonl").exists()  # no line of NaN means was logged
 
 
-def test_channels_last_trains_like_eager_and_its_weights_load_eager(tmp_path):
+def _gan_runs(tmp_path, option: str, values: tuple[str, ...]) -> dict[str, Path]:
+    """Two-step gan runs, one per value of `trainer.<option>`, keyed by the value."""
     runs = {}
-    for mode in ("false", "true"):
-        runs[mode] = tmp_path / f"cl-{mode}"
-        result = run_gentool("run", "--model", "gan", "--steps", "2", "--out", str(runs[mode]), *ONE,
-                             "--set", f"trainer.channels_last={mode}")
+    for value in values:
+        runs[value] = tmp_path / f"{option}-{value}"
+        result = run_gentool("run", "--model", "gan", "--steps", "2", "--out", str(runs[value]), *ONE,
+                             "--set", f"trainer.{option}={value}")
         assert result.code == 0, result.text
+    return runs
+
+
+def test_channels_last_trains_like_eager_and_its_weights_load_eager(tmp_path):
+    runs = _gan_runs(tmp_path, "channels_last", ("false", "true"))
     _close(_first_losses(runs["false"]), _first_losses(runs["true"]), rtol=1e-3)
     assert json.loads((runs["true"] / "summary.json").read_text())["channels_last"] is True
     code = (
@@ -59,12 +66,7 @@ def test_channels_last_trains_like_eager_and_its_weights_load_eager(tmp_path):
 
 
 def test_compiled_run_matches_eager_and_reports_its_compile_time(tmp_path):
-    runs = {}
-    for mode in ("off", "default"):
-        runs[mode] = tmp_path / f"compile-{mode}"
-        result = run_gentool("run", "--model", "gan", "--steps", "2", "--out", str(runs[mode]), *ONE,
-                             "--set", f"trainer.compile={mode}")
-        assert result.code == 0, result.text
+    runs = _gan_runs(tmp_path, "compile", ("off", "default"))
     _close(_first_losses(runs["off"]), _first_losses(runs["default"]), rtol=1e-3)
     summary = json.loads((runs["default"] / "summary.json").read_text())
     assert summary["compile"]["modules"] == ["generator", "discriminator"] and summary["compile"]["fallback"] is None
