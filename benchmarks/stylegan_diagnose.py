@@ -12,25 +12,18 @@ averaged generator's 8x8 grid at every evaluation to `--images` when given. Wrap
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
 
 from gentool.api import Batch, StepContext, build, evaluate, save_image_grid
+from gentool.config import parse_value
 from gentool.trainer.ema import WeightAverage
 from gentool_stylegan.config import StyleGANConfig
 from gentool_stylegan.model import StyleGAN
 
 METRICS = [("fid", {}), ("class-coverage", {})]
-
-
-def _value(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def _report(model: StyleGAN, dataset, samples: int) -> str:
@@ -53,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    options = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}  # as `--set`
     dataset = build("dataset", "digits", {}, prefix="dataset")
     config = StyleGANConfig(**options)
     model = StyleGAN(config, dataset.info())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gentool_cnn.gaussian import JITTER, fit_gaussian, sample_gaussian
+from gentool_cnn.gaussian import JITTER, fit_gaussian
+from gentool_cnn.mixture import sample_mixture
 
 
 def test_fit_matches_numpy_mean_and_covariance():
@@ -28,8 +29,9 @@ def test_draws_follow_the_fitted_gaussian_and_repeat_with_the_same_generator():
     mean = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     cov = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]])
     chol = torch.tensor(np.linalg.cholesky(cov))
-    draws = sample_gaussian(mean, chol, 40_000, torch.Generator().manual_seed(0)).numpy()
+    single = (torch.ones(1, dtype=torch.float64), mean[None], chol[None])  # a one-component mixture
+    draws = sample_mixture(single, 40_000, torch.Generator().manual_seed(0)).numpy()
     np.testing.assert_allclose(draws.mean(axis=0), mean.numpy(), atol=0.03)
     np.testing.assert_allclose(np.cov(draws, rowvar=False), cov, atol=0.05)
-    first = sample_gaussian(mean, chol, 5, torch.Generator().manual_seed(3))
-    assert torch.equal(first, sample_gaussian(mean, chol, 5, torch.Generator().manual_seed(3)))
+    first = sample_mixture(single, 5, torch.Generator().manual_seed(3))
+    assert torch.equal(first, sample_mixture(single, 5, torch.Generator().manual_seed(3)))

@@ -1,4 +1,4 @@
-"""The full-covariance Gaussian GLO fits to its learned latents, and draws from it."""
+"""The full-covariance Gaussian of GLO's paper, fitted to its learned latents (one component of `mixture`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,3 @@ def fit_gaussian(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     cov = centred.T @ centred / max(len(z64) - 1, 1)
     cov = cov + JITTER * torch.eye(z.shape[1], dtype=cov.dtype, device=cov.device)
     return mean.to(z.dtype), torch.linalg.cholesky(cov).to(z.dtype)
-
-
-def sample_gaussian(
-    mean: torch.Tensor, chol: torch.Tensor, n: int, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """n draws (n, D) of mean + chol @ eps; eps is drawn on the CPU with `generator`, so draws are reproducible."""
-    eps = torch.randn(n, len(mean), generator=generator).to(device=mean.device, dtype=mean.dtype)
-    return mean + eps @ chol.T
