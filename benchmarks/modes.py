@@ -4,7 +4,11 @@ Each variant trains the same generator and discriminator on the 8-Gaussian ring 
 same seed and budget; the `modes` metric counts the modes that 2,000 samples cover and the share of samples near
 any mode. A scatter of every run is saved next to the JSON results.
 
-    python benchmarks/modes.py [--steps 5000] [--seeds 0 1] [--threads 2]
+    python benchmarks/modes.py [--steps 5000] [--seeds 0 1] [--layouts ring grid] [--variants NAME ...] [--threads 2]
+    python benchmarks/modes.py --set model.n_critic=5 --set trainer.schedule=constant [--label NAME] [--steps N]
+
+With --set, one variant (the shared base plus the KEY=VALUE overrides, as `gentool run --set`) runs instead of the
+table's, and its rows are appended to results/modes_runs.json under --label (default: the overrides).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from gentool.config import apply_set, merge
 from gentool.trainer.loop import train
 
 RESULTS = Path(__file__).parent / "results"
@@ -34,13 +39,29 @@ VARIANTS = {
 }
 
 
+def run_config(layout: str, options: dict, overrides: list[str], steps: int, seed: int, out: Path) -> dict:
+    """The raw run config of one variant on one layout: the shared base, the variant's options, then `overrides`."""
+    raw = {"model": {"name": "gan", **BASE, **options}, "dataset": {"name": "gaussians", "layout": layout},
+           "metrics": ["modes"], "steps": steps, "seed": seed, "out": str(out), "trainer": dict(TRAINER)}
+    raw = merge(raw, {})
+    for item in overrides:
+        apply_set(raw, item)
+    return raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--layouts", nargs="*", default=["ring", "grid"])
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), help="names from the table (default: all)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--label", default=None)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    variants = {n: VARIANTS[n] for n in args.variants}
+    if args.overrides:
+        variants = {args.label or " ".join(args.overrides): {}}
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(exist_ok=True)
     scatters = RESULTS / "modes"
@@ -49,21 +70,26 @@ def main() -> None:
     base = Path(tempfile.mkdtemp())
     print(f"{'layout':<5} {'variant':<40} {'seed':>4} {'modes covered':>14} {'high quality':>13}")
     for layout in args.layouts:
-        for variant, options in VARIANTS.items():
+        for variant, options in variants.items():
             for seed in args.seeds:
                 out = base / f"{layout}-{len(rows)}"
-                run = train({"model": {"name": "gan", **BASE, **options}, "dataset": {"name": "gaussians", "layout": layout},
-                             "metrics": ["modes"], "steps": args.steps, "seed": seed, "out": str(out),
-                             "trainer": TRAINER})
+                run = train(run_config(layout, options, args.overrides, args.steps, seed, out))
                 modes = run.summary["metrics"]["modes"]
-                row = {"layout": layout, "variant": variant, "seed": seed, **modes}
+                row = {"layout": layout, "variant": variant, "seed": seed, **modes,
+                       "seconds": round(run.summary["train_seconds"], 1)}
                 rows.append(row)
                 grids = sorted((out / "samples").glob("step_*.png"))
                 slug = variant.split(",")[0].split(" (")[0].replace(" ", "-").replace("+", "").lower()
                 shutil.copy(grids[-1], scatters / f"{layout}-{slug}-seed{seed}.png")
                 print(f"{layout:<5} {variant:<40} {seed:>4} {modes['modes_covered']:>6.0f}/{modes['modes_total']:<7.0f} "
-                      f"{modes['high_quality_share']:>13.3f}", flush=True)
-    (RESULTS / "modes.json").write_text(json.dumps({"steps": args.steps, "rows": rows}, indent=2) + "\n")
+                      f"{modes['high_quality_share']:>13.3f} {row['seconds']:>6.0f} s", flush=True)
+    if args.overrides:
+        path = RESULTS / "modes_runs.json"
+        table = json.loads(path.read_text()) if path.is_file() else {}
+        table[next(iter(variants))] = {"steps": args.steps, "overrides": args.overrides, "rows": rows}
+        path.write_text(json.dumps(table, indent=2) + "\n")
+    else:
+        (RESULTS / "modes.json").write_text(json.dumps({"steps": args.steps, "rows": rows}, indent=2) + "\n")
     shutil.rmtree(base, ignore_errors=True)
 
 

@@ -6,6 +6,8 @@ for the measurements behind each one.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from gentool.api import AdversarialConfig
@@ -30,4 +32,12 @@ class GANConfig(AdversarialConfig):
     pack: int = Field(
         2, ge=1, le=8, description="PacGAN (Lin et al. 2018): the discriminator judges this many samples at once, side "
         "by side in its input channels, which penalises a generator that drops modes; 1 turns it off"
+    )
+    r1_gamma: float = Field(
+        0.0, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
+        "real data, added to every discriminator update; 0 turns it off"
+    )
+    augment: list[Literal["translation", "cutout"]] = Field(
+        default_factory=list, description="DiffAugment (Zhao et al. 2020) policies applied to real and fake images "
+        "before the discriminator, in order (images only)"
     )

@@ -11,13 +11,14 @@ from gentool.api import Batch, DataInfo, GentoolError, Stage, build, frozen
 from gentool_gan.config import GANConfig
 from gentool_gan.dcgan import Discriminator, Generator
 from gentool_gan.mlp import PointDiscriminator, PointGenerator
+from gentool_gan.regularize import diff_augment, r1_penalty
 
 
 class GAN(nn.Module):
     """DCGAN (Radford et al. 2016) on images, an MLP pair on points; the loss is any registered adversarial loss.
 
-    Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes,
-    then one generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
+    Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes
+    (plus the R1 penalty at the reals when `r1_gamma` > 0), then one generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
     """
 
     conditional = False
@@ -28,6 +29,8 @@ class GAN(nn.Module):
         self.config, self.info = config, info
         self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         if info.kind == "points":
+            if config.augment:
+                raise GentoolError(f"model.augment={config.augment} transforms images; points take augment=[].")
             self.generator: nn.Module = PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
             self.discriminator: nn.Module = PointDiscriminator(
                 info.shape[0] * config.pack, config.mlp_width, config.spectral_norm
@@ -51,8 +54,10 @@ class GAN(nn.Module):
         return x.float() if self.info.kind == "points" else ((x.float() + 1.0) / 2.0).clamp(0.0, 1.0)
 
     def critic(self, x: Tensor) -> Tensor:
-        """Logits (N // pack,): PacGAN (Lin et al. 2018) judges each run of `pack` consecutive items as one input
-        with their channels side by side (a batch's last N % pack items are left out)."""
+        """Logits (N // pack,): each item through the `augment` policies, then PacGAN (Lin et al. 2018) judges each
+        run of `pack` consecutive items as one input with their channels side by side (a batch's last N % pack
+        items are left out)."""
+        x = diff_augment(x, tuple(self.config.augment))
         m = self.config.pack
         if m > 1:
             n = len(x) - len(x) % m
@@ -81,6 +86,8 @@ class GAN(nn.Module):
                 fake = self.generator(z)
             with ctx.autocast():
                 d_loss = self.loss.discriminator(self.critic, real, fake)
+                if self.config.r1_gamma > 0:
+                    d_loss = d_loss + self.config.r1_gamma / 2 * r1_penalty(self.critic, real)
             ctx.step("disc", d_loss)
         with frozen(self.discriminator), ctx.autocast():
             fake_logits = self.critic(fake)
