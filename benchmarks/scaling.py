@@ -1,13 +1,16 @@
 """How training cost grows with work: images/s and peak memory per model as batch size and image size grow.
 
-Image sizes: 28 px grayscale (`digits`), 32 and 64 px RGB (`shapes` drawn at that size). Each point runs in its own
+Image sizes: 28 px grayscale (`digits`), 32, 64 and 128 px RGB (`shapes` drawn at that size; 2,000 of them at 128 px
+and above, which keeps the data in memory small). Each point runs in its own
 process (so the peak memory is that point's alone): the model is built with its defaults at the given batch size,
 trains `--steps` steps after `--warmup` untimed ones, and reports images/s over the timed steps and peak memory:
 on the CPU the peak resident set while training (VmHWM, reset once the data and model are built) over the resident
 set before it: weights' gradients, optimizer state, activations, allocator caches; on CUDA torch's peak allocated
-bytes over the allocated bytes before training.
+bytes over the allocated bytes before training. The rows are merged into `results/scaling_<device>.json`: a point
+measured again replaces its old row, the others are kept.
 
     python benchmarks/scaling.py [--models gan vae ...] [--sizes 28 32 64] [--batches 16 32 64 128] [--threads 2]
+    python benchmarks/scaling.py --models stylegan --sizes 32 64 128
 """
 
 from __future__ import annotations
@@ -51,7 +54,19 @@ def peak_rss_mb() -> float:
 
 
 def dataset_for(size: int) -> dict:
-    return {"name": "digits"} if size == 28 else {"name": "shapes", "size": size}
+    if size == 28:
+        return {"name": "digits"}
+    return {"name": "shapes", "size": size, **({"count": 2000} if size >= 128 else {})}
+
+
+def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
+    """The old rows with those measured again replaced by the new ones (same model, size and batch size)."""
+    def key(row: dict) -> tuple:
+        return row["model"], row["size"], row["batch_size"]
+
+    fresh = {key(row): row for row in new}
+    kept = [row for row in old if key(row) not in fresh]
+    return kept + new
 
 
 def measure(model: str, size: int, batch: int, steps: int, warmup: int, device: str, threads: int) -> dict:
@@ -120,7 +135,13 @@ def main() -> None:
                       flush=True)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"scaling_{args.device}.json"
-    out.write_text(json.dumps({"threads": args.threads, "steps": args.steps, "rows": rows}, indent=2) + "\n")
+    old = json.loads(out.read_text()) if out.exists() else {}
+    if old and (old.get("threads"), old.get("steps")) != (args.threads, args.steps):
+        for row in rows:  # the file's header describes its first rows; a differing setting is kept with the row
+            row.update(threads=args.threads, steps=args.steps)
+    merged = {"threads": old.get("threads", args.threads), "steps": old.get("steps", args.steps),
+              "rows": merge_rows(old.get("rows", []), rows)}
+    out.write_text(json.dumps(merged, indent=2) + "\n")
     print(f"wrote {out}")
 
 

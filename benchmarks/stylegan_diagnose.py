@@ -2,9 +2,11 @@
 every few steps, so a collapse (one class taking most samples) and its recovery show as they happen.
 
     python benchmarks/stylegan_diagnose.py --steps 600 --every 300 --set output=linear --set mbstd_group=16
+    python benchmarks/stylegan_diagnose.py --seconds 110 --every 800 --set batch_size=32   # a wall-time budget
 
 Trains in-process with the model's own `train_step` and the trainer's weight average (no run directory, no
-checkpoints); `--set KEY=VALUE` sets any model option (values parsed as JSON, else taken as strings). Writes the
+checkpoints); `--seconds S` trains until S seconds of training steps (evaluations not counted) instead of a step
+count, `ctx.progress` then following the seconds as the trainer's time budgets do; `--set KEY=VALUE` sets any model option (values parsed as JSON, else taken as strings). Writes the
 averaged generator's 8x8 grid at every evaluation to `--images` when given. Wrap it in `flock
 /tmp/gentool-cpu.lock` on a shared machine; it uses 2 threads.
 """
@@ -37,6 +39,7 @@ def _report(model: StyleGAN, dataset, samples: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--seconds", type=float, default=None, help="a budget in training seconds instead of --steps")
     parser.add_argument("--every", type=int, default=300)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a model option")
     parser.add_argument("--samples", type=int, default=1000)
@@ -56,18 +59,22 @@ def main() -> None:
     average = WeightAverage(model, ("generator",), config.ema_decay)
     order, position, seconds, d_fake = torch.randperm(len(train)), 0, 0.0, []
     print(f"stylegan on digits, options {options or 'defaults'}")
-    for step in range(1, args.steps + 1):
+    step, done = 0, False
+    while not done:
+        step += 1
         if position + config.batch_size > len(train):
             order, position = torch.randperm(len(train)), 0
         index = order[position : position + config.batch_size]
         position += config.batch_size
-        ctx.global_step, ctx.progress = step - 1, step / args.steps
+        ctx.global_step = step - 1
+        ctx.progress = min(1.0, seconds / args.seconds) if args.seconds else step / args.steps
         started = time.perf_counter()
         logs = model.train_step(Batch(train.x[index], train.y[index], index), ctx)
         average.update(model)
         seconds += time.perf_counter() - started
         d_fake.append(float(logs["d_fake"]))
-        if step % args.every == 0 or step == args.steps:
+        done = seconds >= args.seconds if args.seconds else step >= args.steps
+        if step % args.every == 0 or done:
             raw = _report(model, dataset, args.samples)
             with average.applied(model):
                 averaged = _report(model, dataset, args.samples)
