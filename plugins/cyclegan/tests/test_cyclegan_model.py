@@ -88,6 +88,40 @@ def test_cycle_and_identity_terms_follow_the_reference_convention_with_channels_
     assert "identity" not in off.train_step(_batch(), _ctx(off))
 
 
+def test_cycle_noise_reaches_the_generator_that_translates_back():
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, identity=0, cycle_noise=0.3), _info())
+    before = copy.deepcopy(model)
+    batch = _batch()
+    torch.manual_seed(5)
+    logs = model.train_step(batch, _ctx(model))
+    a, b = batch.domains[0].x * 2 - 1, batch.domains[1].x * 2 - 1
+    torch.manual_seed(5)  # the step draws the noise of G(a) first, then that of F(b)
+    with torch.no_grad():
+        fake_b, fake_a = before.gen_ab(a), before.gen_ba(b)
+        noisy_b, noisy_a = fake_b + 0.3 * torch.randn_like(fake_b), fake_a + 0.3 * torch.randn_like(fake_a)
+        cyc = 10 * (before.gen_ba(noisy_b) - a).abs().mean() + 1 * (before.gen_ab(noisy_a) - b).abs().mean()
+        clean = 10 * (before.gen_ba(fake_b) - a).abs().mean() + 1 * (before.gen_ab(fake_a) - b).abs().mean()
+    assert logs["cycle"].item() == pytest.approx(cyc.item(), rel=1e-5)
+    assert logs["cycle"].item() != pytest.approx(clean.item(), rel=1e-5)
+
+
+def test_semantic_term_keeps_the_class_in_the_directions_asked():
+    torch.manual_seed(0)
+    config = CycleGANConfig(width=8, blocks=1, disc_width=8, semantic_weight=1, semantic_directions=["b2a"],
+                            semantic_features=("digits-m", "digits-m"))
+    model = CycleGAN(config, _info())
+    before = copy.deepcopy(model)
+    batch = _batch()
+    logs = model.train_step(batch, _ctx(model))
+    net = api.build("features", "digits-m")
+    with torch.no_grad():  # F's translations of b must keep the class the network sees in b (grey given as RGB)
+        fake_a = (before.gen_ba(batch.domains[1].x * 2 - 1) + 1) / 2
+        label = net(batch.domains[1].x)["logits"].argmax(1)
+        expected = torch.nn.functional.cross_entropy(net(fake_a.repeat(1, 3, 1, 1))["logits"], label)
+    assert logs["semantic"].item() == pytest.approx(expected.item(), rel=1e-4)
+
+
 def test_a_step_moves_all_four_networks_and_feeds_the_pools():
     torch.manual_seed(0)
     model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, pool_size=6), _info())

@@ -57,6 +57,11 @@ class CycleGANConfig(AdversarialConfig):
         "lambda_A (the reference's lambda_identity convention: 0.5 gives 5 with lambda 10); where channels differ, the "
         "input is converted to the generator's input channels; 0 turns it off"
     )
+    cycle_noise: float = Field(
+        0.0, ge=0, description="std (images in [-1, 1]) of Gaussian noise added to each translation before it is "
+        "translated back in the cycle terms, so a generator cannot hide the source in faint patterns that only the "
+        "other one reads (Bashkirova et al. 2019); 0 turns it off (the reference)"
+    )
     pool_size: int = Field(50, ge=0, description="past fakes each discriminator also sees (image pool); 0 turns it off")
     semantic_weight: float = Field(
         0.0, ge=0, description="CyCADA's semantic consistency: cross-entropy of a frozen classifier of each target "
@@ -65,6 +70,10 @@ class CycleGANConfig(AdversarialConfig):
     semantic_features: tuple[str, str] = Field(
         ("digits", "digits-m"), description="the registered classifier feature networks of domain A and of domain B "
         "used by semantic_weight"
+    )
+    semantic_directions: list[Literal["a2b", "b2a"]] = Field(
+        ["a2b", "b2a"], min_length=1, description="the translations the semantic term applies to: a2b (G's), b2a "
+        "(F's) or both"
     )
     grid_examples: int = Field(6, ge=1, le=64, description="source images of each domain kept from the first batches; the sample grids show up to 6")
 

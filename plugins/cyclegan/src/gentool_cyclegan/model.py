@@ -38,6 +38,12 @@ def _domain_shapes(info: DataInfo) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return shapes[0], shapes[1]
 
 
+def _in_channels(net: nn.Module, default: int) -> int:
+    """Channels a feature network takes: those of its first convolution (`default` if it has none)."""
+    first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
+    return first.in_channels if first is not None else default
+
+
 class CycleGAN(nn.Module):
     """CycleGAN (Zhu et al. 2017): G = `gen_ab` maps domain A to B, F = `gen_ba` maps B to A; `disc_a` and `disc_b`
     judge each domain patch by patch. `translate(x, "a2b" | "b2a")` maps images in [0, 1]; `grid(n)` shows
@@ -133,7 +139,7 @@ class CycleGAN(nn.Module):
         with ctx.autocast():
             fake_b = self.gen_ab(a)
             fake_a = self.gen_ba(b)
-            rec_a, rec_b = self.gen_ba(fake_b), self.gen_ab(fake_a)
+            rec_a, rec_b = self.gen_ba(self._noisy(fake_b)), self.gen_ab(self._noisy(fake_a))
         logs: dict[str, Any] = {}
         lambda_a, lambda_b = c.cycle_weight, c.cycle_weight if c.cycle_weight_b is None else c.cycle_weight_b
         cyc = cycle_loss(a, rec_a, lambda_a) + cycle_loss(b, rec_b, lambda_b)
@@ -159,8 +165,14 @@ class CycleGAN(nn.Module):
             ctx.step("disc", d_loss)
         return {"d_loss": d_loss.detach(), "g_adv": adv.detach(), "cycle": cyc.detach(), **logs}
 
+    def _noisy(self, x: Tensor) -> Tensor:
+        """A translation on its way back in the cycle terms, with Gaussian noise of std `cycle_noise` added."""
+        sigma = self.config.cycle_noise
+        return x + sigma * torch.randn_like(x) if sigma > 0 else x
+
     def _semantic(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> Tensor:
-        """CyCADA's semantic consistency: each translation keeps the class a frozen classifier sees in its source."""
+        """CyCADA's semantic consistency: each translation (of `semantic_directions`) keeps the class a frozen
+        classifier sees in its source; each domain's images are read by its network of `semantic_features`."""
         if self._classifiers is None:
             nets = []
             for name in self.config.semantic_features:
@@ -169,11 +181,19 @@ class CycleGAN(nn.Module):
                 nets.append(net)
             self._classifiers = (nets[0], nets[1])
         net_a, net_b = self._classifiers
-        with torch.no_grad():
-            label_a = net_a((a + 1) / 2)["logits"].argmax(1)
-            label_b = net_b((b + 1) / 2)["logits"].argmax(1)
+
+        def logits(net: nn.Module, x: Tensor) -> Tensor:  # x in [-1, 1], brought to the network's channels
+            return net(to_channels((x.float() + 1) / 2, _in_channels(net, x.shape[1])))["logits"]
+
         ce = nn.functional.cross_entropy
-        return ce(net_b((fake_b.float() + 1) / 2)["logits"], label_a) + ce(net_a((fake_a.float() + 1) / 2)["logits"], label_b)
+        terms = {"a2b": (net_a, a, net_b, fake_b), "b2a": (net_b, b, net_a, fake_a)}
+        loss = a.new_zeros((), dtype=torch.float32)
+        for direction in self.config.semantic_directions:
+            source_net, source, target_net, translated = terms[direction]
+            with torch.no_grad():
+                label = logits(source_net, source).argmax(1)
+            loss = loss + ce(logits(target_net, translated), label)
+        return loss
 
     # -- state that must survive a resume ------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Tensor]:
