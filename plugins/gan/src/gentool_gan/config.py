@@ -35,7 +35,11 @@ class GANConfig(AdversarialConfig):
     )
     r1_gamma: float = Field(
         0.0, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
-        "real data, added to every discriminator update; 0 turns it off"
+        "real data, added to the discriminator's loss; 0 turns it off"
+    )
+    r1_every: int = Field(
+        1, ge=1, description="apply the R1 penalty on every this-many-th step only, scaled by it (StyleGAN2's lazy "
+        "regularisation: the same average pull at a fraction of the cost)"
     )
     augment: list[Literal["translation", "cutout"]] = Field(
         default_factory=list, description="DiffAugment (Zhao et al. 2020) policies applied to real and fake images "

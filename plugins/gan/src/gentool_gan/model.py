@@ -18,7 +18,8 @@ class GAN(nn.Module):
     """DCGAN (Radford et al. 2016) on images, an MLP pair on points; the loss is any registered adversarial loss.
 
     Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes
-    (plus the R1 penalty at the reals when `r1_gamma` > 0), then one generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
+    (the last one adds the R1 penalty at the reals when `r1_gamma` > 0, every `r1_every` steps), then one
+    generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
     """
 
     conditional = False
@@ -27,6 +28,7 @@ class GAN(nn.Module):
     def __init__(self, config: GANConfig, info: DataInfo) -> None:
         super().__init__()
         self.config, self.info = config, info
+        self.steps_done = 0  # this process's train steps, for the lazy R1 penalty (not saved: it restarts at 0)
         self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         if info.kind == "points":
             if config.augment:
@@ -86,13 +88,15 @@ class GAN(nn.Module):
                 fake = self.generator(z)
             with ctx.autocast():
                 d_loss = self.loss.discriminator(self.critic, real, fake)
-                if self.config.r1_gamma > 0:
-                    d_loss = d_loss + self.config.r1_gamma / 2 * r1_penalty(self.critic, real)
+                if last and self.config.r1_gamma > 0 and self.steps_done % self.config.r1_every == 0:
+                    gamma = self.config.r1_gamma * self.config.r1_every
+                    d_loss = d_loss + gamma / 2 * r1_penalty(self.critic, real)
             ctx.step("disc", d_loss)
         with frozen(self.discriminator), ctx.autocast():
             fake_logits = self.critic(fake)
         g_loss = self.loss.generator(fake_logits)
         ctx.step("gen", g_loss)
+        self.steps_done += 1
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
 
     latent_path = "slerp"  # z ~ N(0, I): walk on the sphere where the draws lie
