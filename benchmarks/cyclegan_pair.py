@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--results", default="cyclegan_pair.json",
                         help="file under benchmarks/results/ (screens: cyclegan_pair_screen.json)")
     parser.add_argument("--grid", type=Path, default=None, help="also copy the final training grid here")
+    parser.add_argument("--judge", type=Path, default=None,
+                        help="weights of a second digits-m network (scripts/train_digits_m_classifier.py --out): a2b "
+                        "class preservation is also measured by it, independent of the network the semantic term uses")
     parser.add_argument("--floor", action="store_true", help="only compute the honest b2a cycle floor (no training)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -92,6 +95,11 @@ def main() -> None:
     raw["out"] = str(out)
     summary = api.train(raw).summary
     m = summary["metrics"]
+    if args.judge:
+        model, data = api.load(out), api.build("dataset", "digits-m-pair")
+        options = {"directions": ["a2b"], "features_options": {"weights": str(args.judge)}}
+        judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
+        m["class-preservation-judge"] = {**judged, "weights": str(args.judge)}
     row = {"steps": summary["steps"], "train_seconds": summary["train_seconds"],
            "images_per_second": summary["images_per_second"], "options": args.sets, "metrics": m}
     _store(RESULTS / args.results, args.name, row)
@@ -108,6 +116,10 @@ def main() -> None:
     for d in ("a2b", "b2a"):
         print(f"| {d} | {fid[d]:.2f} | {fid[d + '_untranslated']:.2f} | {fid[d + '_ratio']:.3f} | {cls[d]:.3f} | "
               f"{cls[d + '_untranslated']:.3f} | {cyc[d]:.4f} |")
+    if args.judge:
+        judged = m["class-preservation-judge"]
+        print(f"a2b class preservation by the second judge: {judged['a2b']:.3f} "
+              f"(untranslated {judged['a2b_untranslated']:.3f})")
     met = all(cls[d] >= 0.9 and fid[d + "_ratio"] <= 1 / 3 and cyc[d] <= 0.05 for d in ("a2b", "b2a"))
     print("targets met" if met else "targets NOT all met")
 

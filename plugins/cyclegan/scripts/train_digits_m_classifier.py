@@ -5,6 +5,13 @@ judges digits, not the particular textures of seed 0; its test accuracy is print
 
     python plugins/cyclegan/scripts/train_digits_m_classifier.py [--epochs 5] [--seeds 3]
 
+A second, independent judge (other textures, another initialisation, no layout head), which
+benchmarks/cyclegan_pair.py --judge uses to check class preservation when the semantic term trains against the
+shipped network:
+
+    python plugins/cyclegan/scripts/train_digits_m_classifier.py --first-seed 4 --seed 1 --layout-weight 0 \
+        --out /tmp/digits_m_judge.safetensors
+
 An auxiliary head regresses each image's 4x4 average colour layout (normalised MSE, weight --layout-weight) so
 that the features describe appearance as well as class.
 """
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -25,13 +33,17 @@ from gentool_cyclegan.classifier import LAYOUT, WEIGHTS, DigitsMClassifier
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--seeds", type=int, default=3, help="texture seeds of the training images (1..seeds)")
+    parser.add_argument("--seeds", type=int, default=3, help="how many texture seeds the training images use")
+    parser.add_argument("--first-seed", type=int, default=1, help="the first of them (seeds first..first+seeds-1)")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed (initialisation and order)")
+    parser.add_argument("--out", type=Path, default=WEIGHTS, help="where to write the weights")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--layout-weight", type=float, default=1.0, help="weight of the colour-layout regression")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    train = [build("dataset", "digits-m", {"seed": s}).split("train") for s in range(1, args.seeds + 1)]
+    torch.manual_seed(args.seed)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    train = [build("dataset", "digits-m", {"seed": s}).split("train") for s in seeds]
     x = torch.cat([t.x for t in train])
     y = torch.cat([t.y for t in train])
     test = build("dataset", "digits-m", {"seed": 0}).split("test")
@@ -60,10 +72,10 @@ def main() -> None:
     with torch.no_grad():
         hidden = torch.cat([model.hidden(x[i : i + 500]) for i in range(0, len(x), 500)])
         model.feature_scale.fill_(float(hidden.square().mean().rsqrt()))
-    WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     state = model.state_dict()  # float16 on disk (half the size), float32 when loaded
-    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(WEIGHTS))
-    print(f"wrote {WEIGHTS} after {time.perf_counter() - started:.0f} s; test accuracy {accuracy:.4f}")
+    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(args.out))
+    print(f"wrote {args.out} after {time.perf_counter() - started:.0f} s; test accuracy {accuracy:.4f}")
 
 
 if __name__ == "__main__":
