@@ -31,7 +31,7 @@ class CNNConfig(ModelConfig):
         2.0, gt=0, description="learning rate of the latents: step = lr * gradient of each image's own per-pixel loss"
     )
     prior_components: int = Field(
-        40, ge=1, le=100, description="Gaussians in the mixture fitted to the learned latents for sampling (EM, full "
+        70, ge=1, le=100, description="Gaussians in the mixture fitted to the learned latents for sampling (EM, full "
         "covariances); 1 is GLO's single Gaussian, which mixes the classes' regions of latent space",
     )
     conditional: bool = Field(
