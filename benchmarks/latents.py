@@ -6,7 +6,7 @@ RUNS holds finished default runs named <model>-digits (what `python benchmarks/q
 Each model projects --images test digits spread over the split (their labels given to conditional models) on pixels plus the
 digits classifier's features; models with an encoder project twice, from the encoder and from the best of 8
 random draws; conditional models once more without their labels (the best class of the draws is kept). A model
-without latents but with an encoder (vqvae) gets its plain reconstruction's row, for reference. Writes benchmarks/results/projection_digits.json, a markdown table, and docs/images/ strips:
+without latents but with an encoder (vqvae) gets its plain reconstruction's row, for reference. Updates the models' rows in benchmarks/results/projection_digits.json, a markdown table, and docs/images/ strips:
 <model>-interpolation.png (walks between random latents) and <model>-projection.png (target | projection).
 """
 
@@ -79,7 +79,10 @@ def main() -> None:
         write_walks(interpolate(model, n=6, frames=10, labels=[3, 8] if model.conditional else None, seed=1),
                     IMAGES / f"{name}-interpolation.png")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "projection_digits.json").write_text(json.dumps(table, indent=2) + "\n")
+    path = RESULTS / "projection_digits.json"
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    saved.update(table)  # rows of models not run this time are kept
+    path.write_text(json.dumps(saved, indent=2) + "\n")
     print("\n| model (start) | PSNR (dB) | feature distance | objective start -> end | seconds |\n|---|---|---|---|---|")
     for key, row in table.items():
         objective = (f"{row['objective_start']:.4f} -> {row['objective_end']:.4f}" if row["seconds"] else "–")
