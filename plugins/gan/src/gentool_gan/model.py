@@ -28,7 +28,6 @@ class GAN(nn.Module):
     def __init__(self, config: GANConfig, info: DataInfo) -> None:
         super().__init__()
         self.config, self.info = config, info
-        self.steps_done = 0  # this process's train steps, for the lazy R1 penalty (not saved: it restarts at 0)
         self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         if info.kind == "points":
             if config.augment:
@@ -88,7 +87,7 @@ class GAN(nn.Module):
                 fake = self.generator(z)
             with ctx.autocast():
                 d_loss = self.loss.discriminator(self.critic, real, fake)
-                if last and self.config.r1_gamma > 0 and self.steps_done % self.config.r1_every == 0:
+                if last and self.config.r1_gamma > 0 and ctx.global_step % self.config.r1_every == 0:
                     gamma = self.config.r1_gamma * self.config.r1_every
                     d_loss = d_loss + gamma / 2 * r1_penalty(self.critic, real)
             ctx.step("disc", d_loss)
@@ -96,7 +95,6 @@ class GAN(nn.Module):
             fake_logits = self.critic(fake)
         g_loss = self.loss.generator(fake_logits)
         ctx.step("gen", g_loss)
-        self.steps_done += 1
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
 
     latent_path = "slerp"  # z ~ N(0, I): walk on the sphere where the draws lie
