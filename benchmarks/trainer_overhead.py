@@ -5,11 +5,12 @@ The plain loop is what one writes by hand: the same model, batch size, data tens
 per epoch; `zero_grad(); backward(); step()` per optimizer update; no logging, checkpoints, grids or progress bar.
 It drives the model's own maths (its `train_step`) so both sides do identical arithmetic, and the ratio isolates
 what the trainer adds (batching, logging, checkpoints every 500 steps, sample grids, progress, non-finite checks).
-Both sides run `--steps` steps `--repeat` times after a warm-up; the best time of each is kept. Modes (`--modes`):
+Both sides run `--steps` steps `--repeat` times after a warm-up; the best time of each is kept; a stage's closing
+work (`end_stage`: GLO's mixture fit) is left out of both. Modes (`--modes`):
 eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
 mode is fitted from step 0 again for each repeat; a compiled mode's steps that compiled graphs are left out of its
 img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over one train_step
-(forward and backward; optimizer arithmetic not counted). Peak: the best fp32 2048x2048 matrix product.
+(forward and backward of a step without lazy regularisers; optimizer arithmetic not counted). Peak: the best fp32 2048x2048 matrix product.
 
     python benchmarks/trainer_overhead.py [--models gan vae ...] [--modes eager compile] [--steps 300] [--threads 2]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from gentool.datasets.base import InMemorySplit
+from gentool.datasets.base import InMemorySplit, MultiDomainSplit
 from gentool.protocols import Batch
 from gentool.registry import registry
 from gentool.resolve import resolve
@@ -56,43 +57,79 @@ class PlainContext:
         self.scaler.update()
 
 
+class Shuffled:
+    """One in-memory split on the device, cut into batches of a random permutation, reshuffled when used up."""
+
+    def __init__(self, split, device) -> None:
+        assert isinstance(split, InMemorySplit), "the plain loop reads in-memory splits"
+        self.x = split.x.to(device)
+        self.y = split.y.to(device) if split.y is not None else None
+        self.device, self.perm, self.pos = device, torch.randperm(0), 0
+
+    def next(self, bs: int) -> Batch:
+        if self.pos + bs > len(self.perm):
+            self.perm, self.pos = torch.randperm(len(self.x), device=self.device), 0
+        idx = self.perm[self.pos : self.pos + bs]
+        self.pos += bs
+        return Batch(self.x[idx], self.y[idx] if self.y is not None else None, idx)
+
+
 def plain_loop(run, device) -> float:
     torch.manual_seed(run.seed)
     dataset = run.dataset.load()(run.dataset_config)
     info = dataset.info()
     split = dataset.split("train")
-    assert isinstance(split, InMemorySplit)
-    x, y = split.x.to(device), split.y.to(device) if split.y is not None else None
+    sources = [Shuffled(d, device) for d in split.domains] if isinstance(split, MultiDomainSplit) else [
+        Shuffled(split, device)]
     model = run.model.load()(run.model_config, info).to(device)
-    bs = run.model_config.batch_size
-    start = time.perf_counter()
+    start, step = time.perf_counter(), 0
     for stage, (steps, _) in zip(model.stages(), stage_budgets(model.stages(), run.total_steps, None)):
         ctx = PlainContext(device, model.optimizers(stage.name), pick_precision(run.trainer.precision, device))
         ctx.stage = stage.name
-        perm, pos = torch.randperm(len(x), device=device), 0
+        bs = stage.batch_size or run.model_config.batch_size
         model.train()
         for i in range(steps):
-            if pos + bs > len(perm):
-                perm, pos = torch.randperm(len(x), device=device), 0
-            idx = perm[pos : pos + bs]
-            pos += bs
-            ctx.stage_step, ctx.progress = i, i / steps
-            model.train_step(Batch(x[idx], y[idx] if y is not None else None, idx), ctx)
+            batches = [source.next(bs) for source in sources]
+            first = batches[0]
+            batch = Batch(first.x, first.y, first.index, tuple(batches)) if len(batches) > 1 else first
+            ctx.global_step, ctx.stage_step, ctx.progress = step, i, i / steps  # lazy regularisers read global_step
+            model.train_step(batch, ctx)
+            step += 1
         end_stage = getattr(model, "end_stage", None)
         if end_stage:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            paused = time.perf_counter()
             end_stage(stage.name, ctx)
+            start += time.perf_counter() - paused  # a stage's closing work (GLO's mixture fit) is not a step's
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
-MODES = {  # trainer options of each measured mode
-    "eager": {},
+MODES = {  # trainer options of each measured mode (channels_last set either way: its default is the model's)
+    "eager": {"channels_last": False},
     "channels_last": {"channels_last": True},
-    "compile": {"compile": "default"},
+    "compile": {"compile": "default", "channels_last": False},
     "channels_last+compile": {"channels_last": True, "compile": "default"},
-    "bf16": {"precision": "bf16"},
+    "bf16": {"precision": "bf16", "channels_last": False},
 }
+
+
+def timed_end_stage(model) -> list[float]:
+    """Wrap the model's `end_stage` (when it has one) to add its seconds to the returned one-item list: a stage's
+    closing work (GLO's mixture fit) is left out of both sides' img/s, as it is not a step's."""
+    total = [0.0]
+    end_stage = getattr(model, "end_stage", None)
+    if end_stage is not None:
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return end_stage(*args, **kwargs)
+            finally:
+                total[0] += time.perf_counter() - start
+        model.end_stage = timed
+    return total
 
 
 def gentool_fits(run, repeat: int) -> tuple[list[tuple[float, int]], float]:
@@ -100,16 +137,17 @@ def gentool_fits(run, repeat: int) -> tuple[list[tuple[float, int]], float]:
     mode): ([(seconds of the steps that compiled nothing, their count)] of the repeats, compile seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(run, Path(tmp))
+        closing = timed_end_stage(trainer.model)
         fits = []
         for _ in range(repeat + 1):
             trainer.position = Position()
             c = trainer.compilation
-            seconds, steps = c.seconds, c.steps
+            seconds, steps, closed = c.seconds, c.steps, closing[0]
             start = time.perf_counter()
             trainer.fit()
             if trainer.device.type == "cuda":
                 torch.cuda.synchronize()
-            took = time.perf_counter() - start
+            took = time.perf_counter() - start - (closing[0] - closed)
             fits.append((took - (c.seconds - seconds), trainer.position.step - (c.steps - steps)))
         return fits[1:], trainer.compilation.seconds
 
@@ -126,9 +164,12 @@ def step_flops(run, device) -> float:
     ctx = PlainContext(device, model.optimizers(stage.name))
     ctx.stage = stage.name
     bs = stage.batch_size or run.model_config.batch_size
-    idx = torch.arange(bs)
-    batch = Batch(split.x[idx].to(device), split.y[idx].to(device) if split.y is not None else None, idx.to(device))
+    sources = [Shuffled(d, device) for d in split.domains] if isinstance(split, MultiDomainSplit) else [
+        Shuffled(split, device)]
+    batches = [source.next(bs) for source in sources]
+    batch = Batch(batches[0].x, batches[0].y, batches[0].index, tuple(batches)) if len(batches) > 1 else batches[0]
     model.train_step(batch, ctx)  # first step: lazy initialisation (e.g. GLO's latents) is not counted
+    ctx.global_step = 1  # a step without lazy regularisers (R1 every k steps: its double backward defeats the counter)
     with FlopCounterMode(display=False) as counter:
         model.train_step(batch, ctx)
     return counter.get_total_flops() / bs
@@ -150,6 +191,8 @@ def matmul_peak(device, size: int = 2048, repeat: int = 10) -> float:
 def measure(name, args, device, peak) -> dict:
     """One model: the plain loop, then gentool in each mode (warm-up fit first, best of --repeat)."""
     base = {"model": {"name": name}, "steps": args.steps, "device": args.device}
+    if args.dataset:
+        base["dataset"] = {"name": args.dataset}
     plain_run = resolve(base | {"trainer": {"precision": args.precision}})
     plain_loop(plain_run, device)
     plain = min(plain_loop(plain_run, device) for _ in range(args.repeat))
@@ -173,6 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--modes", nargs="*", default=["eager", "channels_last", "compile"], choices=list(MODES))
+    parser.add_argument("--dataset", default=None, help="dataset of every measured model (default: each run's default)")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)

@@ -37,13 +37,13 @@ def test_divergence_between_checks_names_its_step_and_writes_no_bad_checkpoint(t
     assert not (out / "metrics.jsonl").exists()  # no line of NaN means was logged
 
 
-def _gan_runs(tmp_path, option: str, values: tuple[str, ...]) -> dict[str, Path]:
+def _gan_runs(tmp_path, option: str, values: tuple[str, ...], *extra: str) -> dict[str, Path]:
     """Two-step gan runs, one per value of `trainer.<option>`, keyed by the value."""
     runs = {}
     for value in values:
         runs[value] = tmp_path / f"{option}-{value}"
         result = run_gentool("run", "--model", "gan", "--steps", "2", "--out", str(runs[value]), *ONE,
-                             "--set", f"trainer.{option}={value}")
+                             "--set", f"trainer.{option}={value}", *extra)
         assert result.code == 0, result.text
     return runs
 
@@ -65,12 +65,37 @@ def test_channels_last_trains_like_eager_and_its_weights_load_eager(tmp_path):
     assert loaded.stdout.split("\n")[0].endswith("True")
 
 
+def test_auto_channels_last_follows_the_model_on_images_only():
+    from torch import nn
+
+    from gentool.protocols import DataInfo
+    from gentool.trainer.speed import wants_channels_last
+
+    class Prefers(nn.Module):
+        prefers_channels_last = True
+
+    images, points = DataInfo("image", (1, 28, 28)), DataInfo("points", (2,))
+    assert wants_channels_last("auto", Prefers(), images)
+    assert not wants_channels_last("auto", Prefers(), points)
+    assert not wants_channels_last("auto", nn.Module(), images)
+    assert not wants_channels_last(False, Prefers(), images) and wants_channels_last(True, nn.Module(), images)
+
+
 def test_compiled_run_matches_eager_and_reports_its_compile_time(tmp_path):
     runs = _gan_runs(tmp_path, "compile", ("off", "default"))
     _close(_first_losses(runs["off"]), _first_losses(runs["default"]), rtol=1e-3)
+    assert json.loads((runs["off"] / "summary.json").read_text())["channels_last"] is True  # gan's default
     summary = json.loads((runs["default"] / "summary.json").read_text())
     assert summary["compile"]["modules"] == ["generator", "discriminator"] and summary["compile"]["fallback"] is None
     assert 0 < summary["compile"]["seconds"] <= summary["train_seconds"]
+
+
+def test_compiled_critic_takes_penalties_that_differentiate_twice(tmp_path):
+    # R1 and the WGAN gradient penalty back-propagate through D's input gradient, which compiled graphs cannot
+    penalties = ("--set", "model.r1_gamma=1", "--set", "model.loss=wasserstein-gp")
+    runs = _gan_runs(tmp_path, "compile", ("off", "default"), *penalties)
+    _close(_first_losses(runs["off"]), _first_losses(runs["default"]), rtol=1e-3)
+    assert "r1" in _first_losses(runs["default"])[0]
 
 
 def test_compile_without_a_compiler_trains_eager_and_says_why(tmp_path):
@@ -89,3 +114,15 @@ def test_compile_says_so_when_a_model_has_nothing_it_can_compile(tmp_path):
     assert result.code == 0, result.text
     assert "training runs eager" in result.err
     assert json.loads((out / "summary.json").read_text())["compile"]["modules"] == []
+
+
+def test_a_key_logged_on_some_steps_is_averaged_over_those_steps_only():
+    import torch
+
+    from gentool.trainer.observe import StepLogs
+
+    logs = StepLogs()
+    for step in range(4):
+        logs.add(step, {"loss": torch.tensor(float(step))} | ({"r1": torch.tensor(2.0 * step)} if step % 2 else {}))
+    assert logs.means() == {"loss": 1.5, "r1": 4.0}  # r1 from steps 1 and 3: (2 + 6) / 2, not (2 + 6) / 4
+    assert logs.means() == {}  # a new window

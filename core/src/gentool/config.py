@@ -34,6 +34,10 @@ def ComponentName(kind: str) -> Any:  # noqa: N802 - used as a type: `loss: Comp
     return Annotated[str, AfterValidator(check)]
 
 
+AugmentPolicy = Literal["color", "translation", "cutout"]
+"""A DiffAugment policy name, for an adversarial model's `augment: list[AugmentPolicy]` option (gentool.regularizers)."""
+
+
 class ComponentConfig(BaseModel):
     """Base of every component's options: unknown keys are errors."""
 
@@ -124,8 +128,9 @@ class TrainerConfig(ComponentConfig):
     checkpoint_every: int = Field(500, gt=0, description="steps between checkpoints")
     grid_size: int = Field(64, gt=0, le=400, description="images in each sample grid")
     tensorboard: bool = Field(False, description="also log to TensorBoard (needs the `tensorboard` extra)")
-    channels_last: bool = Field(
-        False, description="keep 4-D weights and image batches in channels-last memory order (no effect on points)"
+    channels_last: bool | Literal["auto"] = Field(
+        "auto", description="keep 4-D weights and image batches in channels-last memory order; auto: when the model "
+        "says it pays (its `prefers_channels_last`); no effect on points"
     )
     compile: Literal["off", "default", "max-autotune", "reduce-overhead"] = Field(
         "off",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import torch
 from torch import Tensor, nn
 
 from gentool.errors import GentoolError
@@ -81,3 +82,10 @@ def frozen(module: nn.Module) -> Iterator[None]:
     finally:
         for p, flag in zip(module.parameters(), flags):
             p.requires_grad_(flag)
+
+
+def eager() -> contextlib.AbstractContextManager[None]:
+    """Within the block, modules compiled by `trainer.compile` run eagerly: wrap the forward of a penalty that
+    differentiates twice (R1, gradient or path-length penalties), which compiled graphs do not support."""
+    return torch.compiler.set_stance("force_eager")
+

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from pydantic import Field
 
 from gentool.config import ComponentConfig
+from gentool.layers import eager
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
 
@@ -88,12 +89,14 @@ class WassersteinGPConfig(ComponentConfig):
 def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of (||grad_x critic(x_hat)||_2 - 1)^2 at x_hat = a*real + (1-a)*fake, a ~ U[0, 1] per item.
 
-    The gradient is taken with create_graph=True, so the penalty back-propagates into the critic's weights.
+    The gradient is taken with create_graph=True, so the penalty back-propagates into the critic's weights (a
+    compiled critic runs eagerly here: compiled graphs cannot be differentiated twice).
     """
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
     alpha = torch.rand(shape, device=real.device, dtype=real.dtype)
     mixed = (alpha * real.detach() + (1.0 - alpha) * fake.detach()).requires_grad_(True)
-    scores = critic(mixed).float()
+    with eager():
+        scores = critic(mixed).float()
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = grad.float().reshape(grad.shape[0], -1).norm(dim=1)
     return (norms - 1.0).square().mean()

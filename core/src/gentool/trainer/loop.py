@@ -29,7 +29,13 @@ from gentool.trainer.observe import StepLogs, grid_labels, peak_memory_mb, tenso
 from gentool.trainer.progress import Progress
 from gentool.trainer.resume import Position, restore_checkpoint, save_checkpoint
 from gentool.trainer.schedule import lr_factor, stage_budgets
-from gentool.trainer.speed import CompileClock, apply_channels_last, apply_compile, channels_last_batch
+from gentool.trainer.speed import (
+    CompileClock,
+    apply_channels_last,
+    apply_compile,
+    channels_last_batch,
+    wants_channels_last,
+)
 from gentool.versions import versions
 
 
@@ -60,7 +66,8 @@ class Trainer:
         self.dataset = run.dataset.load()(run.dataset_config)
         self.info = self.dataset.info()
         self.model = build_model(run.model, run.model_config, self.info).to(self.device)
-        if run.trainer.channels_last:
+        self.channels_last = wants_channels_last(run.trainer.channels_last, self.model, self.info)
+        if self.channels_last:
             self.model = apply_channels_last(self.model)
         if self.world > 1:
             for tensor in self.model.state_dict().values():
@@ -192,7 +199,7 @@ class Trainer:
                 for group, lr in zip(opt.param_groups, base_lrs[k]):
                     group["lr"] = lr * factor
             batch = self.batches.next()
-            if cfg.channels_last:
+            if self.channels_last:
                 batch = channels_last_batch(batch)
             logs = self.clock.run(self.model.train_step, batch, ctx)
             if self.ema:
@@ -256,7 +263,7 @@ class Trainer:
             "train_seconds": round(self.train_seconds, 3),
             "images_per_second": round(self.images_seen / max(self.train_seconds, 1e-9), 2),
             "peak_memory_mb": peak_memory_mb(self.device),
-            "channels_last": self.run.trainer.channels_last,
+            "channels_last": self.channels_last,
             "compile": self.compilation.to_json(),
             "versions": meta["versions"],
         }

@@ -22,24 +22,24 @@ def grid_labels(model: Any, info: DataInfo, n: int) -> torch.Tensor | None:
 class StepLogs:
     """The logged scalars of the steps since the last log line, kept on the device so that no step waits for it.
 
-    `add` sums each value and notes, per key, the first step whose value was NaN or infinite; `first_bad` and
-    `means` read them back (one host-device sync each), which the trainer does on logging, grid and checkpoint
+    `add` sums each value and notes, per key, the first step whose value was NaN or infinite; a key logged on some
+    steps only (a lazy regulariser's) is averaged over the steps that logged it. `first_bad` and `means` read them back (one host-device sync each), which the trainer does on logging, grid and checkpoint
     steps only: a diverging run stops at the first of those after the step it diverged at, and names that step.
     """
 
     def __init__(self) -> None:
         self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
         self.bad: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # key -> (first bad step or -1, its value)
-        self.count = 0
 
     def add(self, step: int, logs: dict[str, Any]) -> None:
         for k, v in logs.items():
             v = torch.as_tensor(v).detach().float().reshape(())
             self.sums[k] = self.sums[k] + v if k in self.sums else v
+            self.counts[k] = self.counts.get(k, 0) + 1
             first, value = self.bad.get(k) or (torch.full((), -1, dtype=torch.int64, device=v.device), v)
             new = ~torch.isfinite(v) & (first < 0)
             self.bad[k] = (torch.where(new, step, first), torch.where(new, v, value))
-        self.count += 1
 
     def first_bad(self) -> tuple[int, str, float] | None:
         """(step, key, value) of the earliest non-finite logged value since the last `means`, else None."""
@@ -54,9 +54,10 @@ class StepLogs:
         return step, key, float(self.bad[key][1])
 
     def means(self) -> dict[str, float]:
-        """The mean of each key since the last call, rounded for metrics.jsonl; starts a new window."""
-        means = {k: round(float(v) / self.count, 6) for k, v in self.sums.items()}
-        self.sums, self.bad, self.count = {}, {}, 0
+        """The mean of each key over the steps that logged it since the last call, rounded for metrics.jsonl; starts
+        a new window."""
+        means = {k: round(float(v) / self.counts[k], 6) for k, v in self.sums.items()}
+        self.sums, self.counts, self.bad = {}, {}, {}
         return means
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from gentool.errors import GentoolError
-from gentool.protocols import Batch
+from gentool.protocols import Batch, DataInfo
 
 
 @dataclasses.dataclass
@@ -52,6 +52,14 @@ def compiler_missing(device: torch.device) -> str | None:
     elif device.type == "mps":
         return None
     return None
+
+
+def wants_channels_last(choice: bool | str, model: torch.nn.Module, info: DataInfo) -> bool:
+    """Whether a run keeps images channels-last: `trainer.channels_last` when true or false; for "auto", on image
+    data when the model's class says it pays (`prefers_channels_last`, measured per model in benchmarks/)."""
+    if choice != "auto":
+        return bool(choice)
+    return info.kind != "points" and bool(getattr(model, "prefers_channels_last", False))
 
 
 def apply_channels_last(model: torch.nn.Module) -> torch.nn.Module:

@@ -26,6 +26,7 @@ class CGAN(nn.Module):
 
     conditional = True
     ema_modules = ("generator",)
+    prefers_channels_last = True  # its default step on 2 CPU cores: +8 % images/s (docs/benchmarks.md#speed)
 
     def __init__(self, config: CGANConfig, info: DataInfo) -> None:
         super().__init__()

@@ -45,6 +45,7 @@ class GLO(nn.Module):
 
     conditional = False
     ema_modules = ("generator",)
+    prefers_channels_last = True  # its default step on 2 CPU cores: +19 % images/s (docs/benchmarks.md#speed)
 
     def __init__(self, config: CNNConfig, info: DataInfo) -> None:
         super().__init__()

@@ -26,6 +26,7 @@ class _Diffusion(nn.Module):
 
     conditional = False  # per instance: True when built with class_conditional on labelled data
     ema_modules = ("net",)
+    prefers_channels_last = True  # its default step on 2 CPU cores: +13 % images/s (docs/benchmarks.md#speed)
     sample_config: type = FlowSampleConfig
 
     def __init__(self, config: DiffusionConfig, info: DataInfo) -> None:

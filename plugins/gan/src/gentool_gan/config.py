@@ -6,11 +6,9 @@ for the measurements behind each one.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from gentool.api import AdversarialConfig
+from gentool.api import AdversarialConfig, AugmentPolicy
 
 
 class GANConfig(AdversarialConfig):
@@ -41,7 +39,7 @@ class GANConfig(AdversarialConfig):
         1, ge=1, description="apply the R1 penalty on every this-many-th step only, scaled by it (StyleGAN2's lazy "
         "regularisation: the same average pull at a fraction of the cost)"
     )
-    augment: list[Literal["translation", "cutout"]] = Field(
+    augment: list[AugmentPolicy] = Field(
         default_factory=list, description="DiffAugment (Zhao et al. 2020) policies applied to real and fake images "
         "before the discriminator, in order (images only)"
     )

@@ -10,9 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from gentool.api import ComponentName, GentoolError, ModelConfig, SampleConfig
-
-Policy = Literal["color", "translation", "cutout"]
+from gentool.api import AugmentPolicy, ComponentName, GentoolError, ModelConfig, SampleConfig
 
 
 class StyleGANConfig(ModelConfig):
@@ -54,7 +52,7 @@ class StyleGANConfig(ModelConfig):
     pl_batch_shrink: int = Field(2, ge=1, description="the path-length penalty uses batch_size / this many samples")
     style_mixing: float = Field(0.0, ge=0, le=1, description="probability that a generator batch mixes the styles "
                                 "of two latents from a random layer on (StyleGAN2: 0.9 on FFHQ, 0 in its CIFAR configuration)")
-    augment: list[Policy] = Field(default_factory=list, description="DiffAugment policies applied to every image "
+    augment: list[AugmentPolicy] = Field(default_factory=list, description="DiffAugment policies applied to every image "
                                   'the discriminator sees: any of "color", "translation", "cutout"')
     growing: bool = Field(False, description="train resolution by resolution (4, 8, ... full), one stage each, "
                           "each new resolution faded in (PGGAN)")

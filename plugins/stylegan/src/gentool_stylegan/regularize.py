@@ -1,21 +1,13 @@
-"""StyleGAN2's regularisers, each applied lazily (every `interval` steps, scaled by the interval), and the
-learning-rate/beta correction that keeps Adam's effective step the same (StyleGAN2 appendix B)."""
+"""StyleGAN2's path-length regulariser and the learning-rate/beta correction of lazy regularisation (every
+`interval` steps, scaled by the interval), which keeps Adam's effective step the same (StyleGAN2 appendix B).
+The R1 penalty and DiffAugment are core's (`gentool.api.r1_penalty`, `diff_augment`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
-
-
-def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
-    """Mean over the batch of |grad_x D(x)|^2 at the real images (Mescheder et al. 2018); `critic` returns (N,)."""
-    real = real.detach().requires_grad_(True)
-    logits = critic(real)
-    (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
-    return grad.square().sum(dim=(1, 2, 3)).mean()
 
 
 def path_length_penalty(images: Tensor, ws: Tensor, pl_mean: Tensor, decay: float = 0.01) -> Tensor:
