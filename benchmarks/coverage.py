@@ -61,9 +61,12 @@ def grid_tiles(path: Path, size: int = 28) -> torch.Tensor:
 
 
 def refitted_shares(model, evaluator: Evaluator, components: int) -> list[float]:
-    """Class shares of a cnn model's samples after refitting its latent mixture with `components` Gaussians."""
-    model.config = model.config.model_copy(update={"prior_components": components})
-    model.prior_fitted.fill_(False)  # draw_latents now fits the mixture on the fly
+    """Class shares of a cnn model's samples after refitting its latent mixture with `components` Gaussians, as
+    training's end fits it (EM to the same tolerance)."""
+    from gentool_cnn.mixture import fit_mixture
+
+    model.prior_weights, model.prior_means, model.prior_chols = fit_mixture(model.latents[model.trained], components)
+    model.prior_fitted.fill_(True)
     return shares(evaluator, evaluator.samples())
 
 

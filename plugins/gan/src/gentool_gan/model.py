@@ -23,7 +23,7 @@ class GAN(nn.Module):
 
     conditional = False
     ema_modules = ("generator",)
-    prefers_channels_last = True  # its default step on 2 CPU cores: +14 % images/s (docs/benchmarks.md#speed)
+    prefers_channels_last = True  # its default step on 2 CPU cores: +23 % images/s (docs/benchmarks.md#speed)
 
     def __init__(self, config: GANConfig, info: DataInfo) -> None:
         super().__init__()

@@ -45,7 +45,7 @@ class StyleGAN(nn.Module):
 
     conditional = False
     ema_modules = ("generator",)
-    prefers_channels_last = True  # its default step on 2 CPU cores: +17 % images/s (docs/benchmarks.md#speed)
+    prefers_channels_last = True  # its default step on 2 CPU cores: +15 % images/s (docs/benchmarks.md#speed)
 
     def __init__(self, config: StyleGANConfig, info: DataInfo) -> None:
         super().__init__()
