@@ -23,8 +23,9 @@ class StepLogs:
     """The logged scalars of the steps since the last log line, kept on the device so that no step waits for it.
 
     `add` sums each value and notes, per key, the first step whose value was NaN or infinite; a key logged on some
-    steps only (a lazy regulariser's) is averaged over the steps that logged it. `first_bad` and `means` read them back (one host-device sync each), which the trainer does on logging, grid and checkpoint
-    steps only: a diverging run stops at the first of those after the step it diverged at, and names that step.
+    steps only (a lazy regulariser's) is averaged over the steps that logged it. `first_bad` and `means` read them
+    back (one host-device sync each), which the trainer does on logging, grid and checkpoint steps only: a diverging
+    run stops at the first of those after the step it diverged at, and names that step.
     """
 
     def __init__(self) -> None:
