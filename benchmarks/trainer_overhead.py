@@ -10,7 +10,8 @@ work (`end_stage`: GLO's mixture fit) is left out of both. Modes (`--modes`):
 eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
 mode is fitted from step 0 again for each repeat; a compiled mode's steps that compiled graphs are left out of its
 img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over one train_step
-(forward and backward of a step without lazy regularisers; optimizer arithmetic not counted). Peak: the best fp32 2048x2048 matrix product.
+of each stage (forward and backward of a step without lazy regularisers; optimizer arithmetic not counted), weighted
+by the images each stage trains on. Peak: the best fp32 2048x2048 matrix product.
 
     python benchmarks/trainer_overhead.py [--models gan vae ...] [--modes eager compile] [--steps 300] [--threads 2]
 """
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import torch
 
+from gentool.config import apply_set
 from gentool.datasets.base import InMemorySplit, MultiDomainSplit
+from gentool.errors import GentoolError
 from gentool.protocols import Batch
 from gentool.registry import registry
 from gentool.resolve import resolve
@@ -153,26 +156,30 @@ def gentool_fits(run, repeat: int) -> tuple[list[tuple[float, int]], float]:
 
 
 def step_flops(run, device) -> float:
-    """FLOPs of one train_step (forward and backward of every update; the optimizer's arithmetic not counted)."""
+    """FLOPs per image of a train_step (forward and backward of every update; the optimizer's arithmetic not
+    counted), averaged over the stages by the images each trains on in a run of `run.total_steps` steps."""
     from torch.utils.flop_counter import FlopCounterMode
 
     torch.manual_seed(run.seed)
     dataset = run.dataset.load()(run.dataset_config)
     split = dataset.split("train")
     model = run.model.load()(run.model_config, dataset.info()).to(device)
-    stage = model.stages()[0]
-    ctx = PlainContext(device, model.optimizers(stage.name))
-    ctx.stage = stage.name
-    bs = stage.batch_size or run.model_config.batch_size
     sources = [Shuffled(d, device) for d in split.domains] if isinstance(split, MultiDomainSplit) else [
         Shuffled(split, device)]
-    batches = [source.next(bs) for source in sources]
-    batch = Batch(batches[0].x, batches[0].y, batches[0].index, tuple(batches)) if len(batches) > 1 else batches[0]
-    model.train_step(batch, ctx)  # first step: lazy initialisation (e.g. GLO's latents) is not counted
-    ctx.global_step = 1  # a step without lazy regularisers (R1 every k steps: its double backward defeats the counter)
-    with FlopCounterMode(display=False) as counter:
-        model.train_step(batch, ctx)
-    return counter.get_total_flops() / bs
+    flops, images = 0.0, 0
+    for stage, (steps, _) in zip(model.stages(), stage_budgets(model.stages(), run.total_steps, None)):
+        ctx = PlainContext(device, model.optimizers(stage.name))
+        ctx.stage = stage.name
+        bs = stage.batch_size or run.model_config.batch_size
+        batches = [source.next(bs) for source in sources]
+        batch = Batch(batches[0].x, batches[0].y, batches[0].index, tuple(batches)) if len(batches) > 1 else batches[0]
+        model.train_step(batch, ctx)  # a stage's first step: lazy initialisation (e.g. GLO's latents) is not counted
+        ctx.global_step = 1  # a step without lazy regularisers (R1 every k steps: its double backward defeats the counter)
+        with FlopCounterMode(display=False) as counter:
+            model.train_step(batch, ctx)
+        flops += counter.get_total_flops() * steps
+        images += bs * steps
+    return flops / images
 
 
 def matmul_peak(device, size: int = 2048, repeat: int = 10) -> float:
@@ -193,6 +200,8 @@ def measure(name, args, device, peak) -> dict:
     base = {"model": {"name": name}, "steps": args.steps, "device": args.device}
     if args.dataset:
         base["dataset"] = {"name": args.dataset}
+    for item in args.overrides:
+        apply_set(base, item)
     plain_run = resolve(base | {"trainer": {"precision": args.precision}})
     plain_loop(plain_run, device)
     plain = min(plain_loop(plain_run, device) for _ in range(args.repeat))
@@ -217,6 +226,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--modes", nargs="*", default=["eager", "channels_last", "compile"], choices=list(MODES))
     parser.add_argument("--dataset", default=None, help="dataset of every measured model (default: each run's default)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="a run option for every measured model, as `gentool run --set` (e.g. model.batch_size=64)")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -232,7 +243,11 @@ def main() -> None:
     rows = []
     out = args.out or RESULTS / f"trainer_overhead_{args.device}_{args.precision}.json"
     for name in models:
-        row = measure(name, args, device, peak)
+        try:
+            row = measure(name, args, device, peak)
+        except GentoolError as error:  # e.g. a two-domain model on one-domain data: say so, measure the others
+            print(f"{name:<9} skipped: {error}", flush=True)
+            continue
         rows.append(row)
         modes = "  ".join(f"{m} {r['images_per_s']:7.1f} ({r['ratio']:.2f}x, {r['peak_fraction']:.2f} of peak"
                           + (f", compile {r['compile_seconds']:.0f} s" if r["compile_seconds"] else "") + ")"
