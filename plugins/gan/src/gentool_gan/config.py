@@ -32,7 +32,7 @@ class GANConfig(AdversarialConfig):
         "by side in its input channels, which penalises a generator that drops modes; 1 turns it off"
     )
     r1_gamma: float = Field(
-        0.0, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
+        0.3, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
         "real data, added to the discriminator's loss; 0 turns it off"
     )
     r1_every: int = Field(
