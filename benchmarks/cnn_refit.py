@@ -18,18 +18,14 @@ from pathlib import Path
 
 import torch
 
+# benchmarks/coverage.py, beside this script (its folder is first on sys.path): one way to refit and to count classes
+from coverage import refit_mixture
+from coverage import shares as class_shares
+
 from gentool.api import Evaluator, build, load
 from gentool.evaluate import evaluate
-from gentool.metrics.inception_score import classifier_logits
-from gentool_cnn.mixture import fit_mixture
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cnn_refit.json"
-
-
-def class_shares(evaluator: Evaluator, images: torch.Tensor) -> list[float]:
-    config = build("metric", "class-coverage").config
-    predicted = classifier_logits(evaluator, images, config).argmax(1)
-    return (torch.bincount(predicted.cpu(), minlength=evaluator.info.num_classes).double() / len(images)).tolist()
 
 
 @torch.no_grad()
@@ -47,8 +43,8 @@ def score(run: Path, components: list[int], temperatures: list[float]) -> dict:
     dataset = build("dataset", "digits")
     result = {"seed": seed, "reconstruction_shares": reconstruction_shares(model, Evaluator(model, dataset, seed=seed))}
     for k in components:
-        weights, means, chols = fit_mixture(model.latents[model.trained], k)
-        model.prior_weights, model.prior_means = weights, means
+        refit_mixture(model, k)
+        chols = model.prior_chols.clone()
         for t in temperatures:
             model.prior_chols = chols * t
             evaluator = Evaluator(model, dataset, samples=1000, seed=seed)

@@ -60,13 +60,18 @@ def grid_tiles(path: Path, size: int = 28) -> torch.Tensor:
     return torch.from_numpy(np.stack(tiles))[:, None]
 
 
-def refitted_shares(model, evaluator: Evaluator, components: int) -> list[float]:
-    """Class shares of a cnn model's samples after refitting its latent mixture with `components` Gaussians, as
-    training's end fits it (EM to the same tolerance)."""
+def refit_mixture(model, components: int) -> None:
+    """Refit a cnn model's latent mixture with `components` Gaussians to its trained latents, as training's end
+    fits it (EM to the same tolerance), and sample from it from now on."""
     from gentool_cnn.mixture import fit_mixture
 
     model.prior_weights, model.prior_means, model.prior_chols = fit_mixture(model.latents[model.trained], components)
     model.prior_fitted.fill_(True)
+
+
+def refitted_shares(model, evaluator: Evaluator, components: int) -> list[float]:
+    """Class shares of a cnn model's samples after `refit_mixture(model, components)`."""
+    refit_mixture(model, components)
     return shares(evaluator, evaluator.samples())
 
 

@@ -77,13 +77,26 @@ class Shuffled:
         return Batch(self.x[idx], self.y[idx] if self.y is not None else None, idx)
 
 
+class PlainBatches:
+    """A train split's batches as the trainer hands them over: one Shuffled per domain of multi-domain data, each
+    domain's batch in `Batch.domains` (x, y, index are domain 0's)."""
+
+    def __init__(self, split, device) -> None:
+        domains = split.domains if isinstance(split, MultiDomainSplit) else (split,)
+        self.sources = [Shuffled(d, device) for d in domains]
+
+    def next(self, bs: int) -> Batch:
+        batches = [source.next(bs) for source in self.sources]
+        first = batches[0]
+        return Batch(first.x, first.y, first.index, tuple(batches)) if len(batches) > 1 else first
+
+
 def plain_loop(run, device) -> float:
     torch.manual_seed(run.seed)
     dataset = run.dataset.load()(run.dataset_config)
     info = dataset.info()
     split = dataset.split("train")
-    sources = [Shuffled(d, device) for d in split.domains] if isinstance(split, MultiDomainSplit) else [
-        Shuffled(split, device)]
+    batches = PlainBatches(split, device)
     model = run.model.load()(run.model_config, info).to(device)
     start, step = time.perf_counter(), 0
     for stage, (steps, _) in zip(model.stages(), stage_budgets(model.stages(), run.total_steps, None)):
@@ -92,9 +105,7 @@ def plain_loop(run, device) -> float:
         bs = stage.batch_size or run.model_config.batch_size
         model.train()
         for i in range(steps):
-            batches = [source.next(bs) for source in sources]
-            first = batches[0]
-            batch = Batch(first.x, first.y, first.index, tuple(batches)) if len(batches) > 1 else first
+            batch = batches.next(bs)
             ctx.global_step, ctx.stage_step, ctx.progress = step, i, i / steps  # lazy regularisers read global_step
             model.train_step(batch, ctx)
             step += 1
@@ -177,15 +188,13 @@ def step_flops(run, device) -> float:
     dataset = run.dataset.load()(run.dataset_config)
     split = dataset.split("train")
     model = run.model.load()(run.model_config, dataset.info()).to(device)
-    sources = [Shuffled(d, device) for d in split.domains] if isinstance(split, MultiDomainSplit) else [
-        Shuffled(split, device)]
+    batches = PlainBatches(split, device)
     flops, images = 0.0, 0
     for stage, (steps, _) in zip(model.stages(), stage_budgets(model.stages(), run.total_steps, None)):
         ctx = PlainContext(device, model.optimizers(stage.name))
         ctx.stage = stage.name
         bs = stage.batch_size or run.model_config.batch_size
-        batches = [source.next(bs) for source in sources]
-        batch = Batch(batches[0].x, batches[0].y, batches[0].index, tuple(batches)) if len(batches) > 1 else batches[0]
+        batch = batches.next(bs)
         model.train_step(batch, ctx)  # a stage's first step: lazy initialisation (e.g. GLO's latents) is not counted
         ctx.global_step = 1
         counter = FlopCounterMode(display=False)
