@@ -14,7 +14,7 @@ from gentool.api import AdversarialConfig, AugmentPolicy
 class GANConfig(AdversarialConfig):
     """DCGAN: a transposed-convolution generator against a strided-convolution discriminator (MLPs on points)."""
 
-    steps: int = Field(4000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
+    steps: int = Field(5000, gt=0, description="default training budget in optimizer steps (--steps overrides)")
     batch_size: int = Field(
         64, gt=0, description="training batch size (real images per discriminator update); 64 measured better than "
         "32 on digits in FID and class coverage over three seeds (docs/models/gan.md)"
@@ -36,8 +36,9 @@ class GANConfig(AdversarialConfig):
         "real data, added to the discriminator's loss; 0 turns it off"
     )
     r1_every: int = Field(
-        1, ge=1, description="apply the R1 penalty on every this-many-th step only, scaled by it (StyleGAN2's lazy "
-        "regularisation: the same average pull at a fraction of the cost)"
+        4, ge=1, description="apply the R1 penalty on every this-many-th step only, scaled by it (StyleGAN2's lazy "
+        "regularisation: the same average pull at a fraction of the cost; 4 buys 5,000 steps in the time of 4,000 "
+        "with R1 on every step, and lowered FID on three seeds of digits)"
     )
     augment: list[AugmentPolicy] = Field(
         default_factory=list, description="DiffAugment (Zhao et al. 2020) policies applied to real and fake images "
