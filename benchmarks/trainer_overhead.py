@@ -9,9 +9,9 @@ Both sides run `--steps` steps `--repeat` times after a warm-up; the best time o
 work (`end_stage`: GLO's mixture fit) is left out of both. Modes (`--modes`):
 eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
 mode is fitted from step 0 again for each repeat; a compiled mode's steps that compiled graphs are left out of its
-img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over one train_step
-of each stage (forward and backward of a step at global step 1, where a lazy regulariser runs only if it runs on every
-step; optimizer arithmetic not counted), weighted by the images each stage trains on. Peak: the best fp32 2048x2048 matrix product.
+img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over train_steps 1 to 16
+of each stage (forward and backward; a lazy regulariser counts on the steps it runs, so with its share; optimizer
+arithmetic not counted), weighted by the images each stage trains on. Peak: the best fp32 2048x2048 matrix product.
 
     python benchmarks/trainer_overhead.py [--models gan vae ...] [--modes eager compile] [--steps 300] [--threads 2]
 """
@@ -179,9 +179,15 @@ class GlobalOnly:
         return None
 
 
+# Steps over which a train_step's FLOPs are averaged: a lazy regulariser on every 2nd, 4th, 8th or 16th step counts
+# with its true share (gan's R1 every 4th, stylegan's every 16th).
+FLOP_WINDOW = 16
+
+
 def step_flops(run, device) -> float:
     """FLOPs per image of a train_step (forward and backward of every update; the optimizer's arithmetic not
-    counted), averaged over the stages by the images each trains on in a run of `run.total_steps` steps."""
+    counted), averaged over global steps 1 to FLOP_WINDOW and over the stages by the images each trains on in a run
+    of `run.total_steps` steps."""
     from torch.utils.flop_counter import FlopCounterMode
 
     torch.manual_seed(run.seed)
@@ -196,12 +202,12 @@ def step_flops(run, device) -> float:
         bs = stage.batch_size or run.model_config.batch_size
         batch = batches.next(bs)
         model.train_step(batch, ctx)  # a stage's first step: lazy initialisation (e.g. GLO's latents) is not counted
-        ctx.global_step = 1
         counter = FlopCounterMode(display=False)
         counter.mod_tracker = GlobalOnly()  # per-module hooks break double backward (R1), and only the total is used
         with counter:
-            model.train_step(batch, ctx)
-        flops += counter.get_total_flops() * steps
+            for ctx.global_step in range(1, FLOP_WINDOW + 1):
+                model.train_step(batch, ctx)
+        flops += counter.get_total_flops() / FLOP_WINDOW * steps
         images += bs * steps
     return flops / images
 
