@@ -1,4 +1,4 @@
-"""Shared building blocks: DCGAN sizing, its initialisation, optional spectral norm."""
+"""Shared building blocks: DCGAN sizing, its initialisation, optional spectral norm, cheap dropout."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from gentool.errors import GentoolError
-from gentool.layers import dcgan_init, doubling_steps, frozen, spectral_norm_if, strided_features
+from gentool.layers import Dropout, dcgan_init, doubling_steps, dropout, frozen, spectral_norm_if, strided_features
 
 
 @pytest.mark.parametrize("size, steps", [((28, 28), 2), ((32, 32), 3), ((64, 64), 4), ((48, 48), 3), ((24, 48), 3)])
@@ -53,3 +53,37 @@ def test_strided_features_halve_the_size_and_double_the_channels():
     trunk, channels = strided_features(3, 8, 3, spectral_norm_if(False), batch_norm=True)
     assert channels == 32 and trunk(torch.randn(2, 3, 32, 32)).shape == (2, 32 * 4 * 4)
     assert sum(isinstance(m, nn.BatchNorm2d) for m in trunk) == 2  # none after the first convolution
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_dropout_zeroes_the_rounded_share_and_keeps_the_mean(p):
+    torch.manual_seed(0)
+    x = torch.ones(200_000)
+    y = dropout(x, p, training=True)
+    rounded = round(p * 256) / 256
+    dropped = float((y == 0).double().mean())
+    assert abs(dropped - rounded) < 0.005
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - rounded)))
+    assert abs(float(y.mean()) - 1.0) < 0.01
+    assert dropout(x, p, training=False) is x
+
+
+def test_dropout_draws_every_byte_of_its_words_independently():
+    torch.manual_seed(1)
+    y = dropout(torch.ones(8 * 40_000), 0.5, training=True).view(-1, 8)  # element i uses byte i % 8 of a word
+    kept = (y != 0).double().mean(0)
+    assert torch.all((kept - 0.5).abs() < 0.015), kept
+    pairs = ((y[:, 0] != 0) & (y[:, 7] != 0)).double().mean()  # the lowest and highest byte of each word
+    assert abs(float(pairs) - 0.25) < 0.015
+
+
+def test_dropout_gradient_is_its_mask_and_the_same_seed_repeats_it():
+    x = torch.randn(64, 49, 64, requires_grad=True)
+    torch.manual_seed(3)
+    y = dropout(x, 0.1, training=True)
+    y.sum().backward()
+    assert torch.allclose(x.grad, (y != 0).float() / (1 - 26 / 256))
+    torch.manual_seed(3)
+    assert torch.equal(dropout(x, 0.1, training=True), y)
+    module = Dropout(0.1).eval()
+    assert module(x) is x

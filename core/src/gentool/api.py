@@ -49,6 +49,8 @@ _LAZY = {
     "eager": "gentool.layers:eager",
     "embed_labels": "gentool.layers:embed_labels",
     "dcgan_init": "gentool.layers:dcgan_init",
+    "dropout": "gentool.layers:dropout",
+    "Dropout": "gentool.layers:Dropout",
     "doubling_steps": "gentool.layers:doubling_steps",
     "spectral_norm_if": "gentool.layers:spectral_norm_if",
     "strided_features": "gentool.layers:strided_features",

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gentool.errors import GentoolError
@@ -88,4 +89,34 @@ def eager() -> contextlib.AbstractContextManager[None]:
     """Within the block, modules compiled by `trainer.compile` run eagerly: wrap the forward of a penalty that
     differentiates twice (R1, gradient or path-length penalties), which compiled graphs do not support."""
     return torch.compiler.set_stance("force_eager")
+
+
+def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Inverted dropout with `p` rounded to a multiple of 1/256 (at most 255/256). On the CPU the keep mask is one
+    random byte per element compared with round(256 p), drawn eight to a 64-bit word: about 8x cheaper than torch's
+    per-element Bernoulli draws, which took a third of a small transformer's training step on 2 cores. On other
+    devices it is torch's own dropout at the same rounded p."""
+    threshold = min(255, round(p * 256))
+    if not training or threshold == 0:
+        return x
+    if x.device.type != "cpu":
+        return F.dropout(x, threshold / 256, True)
+    n = x.numel()
+    words = torch.empty((n + 7) // 8, dtype=torch.int64).random_(-(2**63), 2**63 - 1)
+    keep = words.view(torch.uint8)[:n].view(x.shape) >= threshold
+    return x * keep.to(x.dtype).mul_(256 / (256 - threshold))
+
+
+class Dropout(nn.Module):
+    """`dropout` as a module (in training mode only), for use in nn.Sequential."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 

@@ -148,3 +148,18 @@ def test_report_metrics_can_be_turned_off(tmp_path):
 def test_trains_on_colour_images_with_fsq(tmp_path):
     options = {**SMALL, "quantizer": "fsq", "quantizer_options": {"levels": [5, 5, 3]}}
     check_model_trains("vqvae", tmp_path, dataset="shapes", steps=4, options=options, dataset_options={"count": 60})
+
+
+def test_attention_spelled_out_for_cpu_training_matches_torchs_causal_attention():
+    from gentool_vqvae.prior import causal_attention
+
+    q, k, v = torch.randn(3, 2, 2, 7, 8).unbind(0)
+    # p = 1/512 rounds to no dropout but takes the spelled-out path used when training on the CPU
+    ours = causal_attention(q, k, v, 1 / 512, training=True)
+    assert torch.allclose(ours, torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-5)
+    torch.manual_seed(0)
+    dropped = causal_attention(q, k, v, 0.5, training=True)
+    assert not torch.allclose(dropped, ours)
+    first = dropped[:, :, 0]  # the first position attends to itself alone: weight 1, dropped to 0 or kept as 2
+    kept = first.abs().sum(-1) > 0
+    assert torch.allclose(first[kept], 2 * v[:, :, 0][kept])
