@@ -59,7 +59,7 @@ done
 if [[ $DEVICE == cpu || $GPUS -ge 2 ]]; then
     DIST_DIR=$(mktemp -d)
     dist_started=$(date +%s.%N)
-    run_section "$RUN_S" env OMP_NUM_THREADS=1 "$PY" -m torch.distributed.run --nproc_per_node 2 --master_port 29533 \
+    run_section "$RUN_S" env OMP_NUM_THREADS=1 "$PY" -m torch.distributed.run --standalone --nproc_per_node 2 \
         -m gentool run --model gan --steps $((STEPS * 2)) --device "$DEVICE" --out "$DIST_DIR/run" \
         --set trainer.sample_every=100000 --set trainer.checkpoint_every=100000
     "$PY" - "$DIST_DIR/run/summary.json" "$OUT/torchrun_$TAG.json" "$dist_started" <<'EOF'

@@ -163,7 +163,7 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path):
 def test_two_process_torchrun(tmp_path):
     out = tmp_path / "ddp"
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          "-m", "gentool", "run", "--model", "tiny", "--steps", "6", "--out", str(out), *FAST],
         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
@@ -177,7 +177,7 @@ def test_torchrun_ranks_agree_on_the_end_of_a_time_budget(tmp_path):
     # each rank times its own steps; without agreement one rank would stop first and leave the other waiting forever
     out = tmp_path / "ddp-minutes"
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29518",
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          "-m", "gentool", "run", "--model", "tiny", "--minutes", "0.05", "--device", "cpu", "--out", str(out),
          "--set", "trainer.sample_every=100000", "--set", "trainer.checkpoint_every=100000"],
         capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
