@@ -1,4 +1,5 @@
-"""Generic building blocks that several model plugins share: DCGAN-style sizing, initialisation, spectral norm."""
+"""Generic building blocks that several model plugins share: DCGAN-style sizing, initialisation, spectral norm,
+cheap dropout."""
 
 from __future__ import annotations
 
@@ -91,12 +92,17 @@ def eager() -> contextlib.AbstractContextManager[None]:
     return torch.compiler.set_stance("force_eager")
 
 
+def dropout_rate(p: float) -> float:
+    """The rate `dropout` applies for p: p rounded to a multiple of 1/256, at most 255/256."""
+    return min(255, round(p * 256)) / 256
+
+
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
-    """Inverted dropout with `p` rounded to a multiple of 1/256 (at most 255/256). On the CPU the keep mask is one
-    random byte per element compared with round(256 p), drawn eight to a 64-bit word: about 8x cheaper than torch's
-    per-element Bernoulli draws, which took a third of a small transformer's training step on 2 cores. On other
-    devices it is torch's own dropout at the same rounded p."""
-    threshold = min(255, round(p * 256))
+    """Inverted dropout at `dropout_rate(p)`. On the CPU the keep mask is one random byte per element compared with
+    256 times that rate, drawn eight to a 64-bit word: about 8x cheaper than torch's per-element Bernoulli draws,
+    which took a third of a small transformer's training step on 2 cores. On other devices it is torch's own
+    dropout at the same rate."""
+    threshold = round(dropout_rate(p) * 256)
     if not training or threshold == 0:
         return x
     if x.device.type != "cpu":
@@ -119,4 +125,3 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gentool.api import Dropout, dropout
+from gentool.api import Dropout, dropout, dropout_rate
 from gentool_vqvae.config import PriorConfig
 
 
@@ -22,8 +22,8 @@ def causal_attention(q: Tensor, k: Tensor, v: Tensor, p: float, training: bool) 
     training. Training on the CPU spells it out so that the weights take gentool's cheap dropout (torch's fused
     attention draws its own, at a tenth of the speed); elsewhere torch's fused kernel."""
     if not (training and p > 0 and q.device.type == "cpu"):
-        rounded = min(255, round(p * 256)) / 256 if training else 0.0  # the p that `dropout` applies
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=rounded)
+        rate = dropout_rate(p) if training else 0.0
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=rate)
     t = q.shape[-2]
     future = torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1)
     weights = (q @ k.transpose(-2, -1)).mul_(1 / math.sqrt(q.shape[-1])).masked_fill_(future, float("-inf")).softmax(-1)
