@@ -39,11 +39,13 @@ class StyleGANConfig(ModelConfig):
     loss: ComponentName("loss") = Field("nonsaturating", description='adversarial loss by name: "nonsaturating" '
                                         "(StyleGAN2's logistic loss), \"hinge\", \"lsgan\", or any registered one")
     loss_options: dict[str, Any] = Field(default_factory=dict, description="options of the loss")
-    lr_generator: float = Field(0.002, gt=0, description="Adam learning rate of the generator (StyleGAN2: 0.0025)")
-    lr_discriminator: float = Field(0.002, gt=0, description="Adam learning rate of the discriminator (StyleGAN2: 0.0025)")
+    lr_generator: float = Field(0.006, gt=0, description="Adam learning rate of the generator (StyleGAN2: 0.0025; "
+                                "with R1 gamma 3, 0.006 reached the lowest FID at gan's wall time on digits)")
+    lr_discriminator: float = Field(0.006, gt=0, description="Adam learning rate of the discriminator (StyleGAN2: "
+                                    "0.0025)")
     beta1: float = Field(0.0, ge=0, lt=1, description="Adam beta1 of both optimizers (StyleGAN2: 0)")
     beta2: float = Field(0.99, ge=0, lt=1, description="Adam beta2 of both optimizers (StyleGAN2: 0.99)")
-    r1_gamma: float = Field(1.0, ge=0, description="weight gamma of the R1 penalty gamma/2 |grad D(real)|^2; 0 "
+    r1_gamma: float = Field(3.0, ge=0, description="weight gamma of the R1 penalty gamma/2 |grad D(real)|^2; 0 "
                             "turns it off (StyleGAN2: 0.01 on CIFAR-10, 10 on FFHQ-1024)")
     r1_interval: int = Field(16, ge=1, description="apply R1 every this many steps, scaled by it (lazy "
                              "regularisation; Adam's lr and betas of D are corrected for the extra updates)")
