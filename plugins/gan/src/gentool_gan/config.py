@@ -31,8 +31,13 @@ class GANConfig(AdversarialConfig):
         2, ge=1, le=8, description="PacGAN (Lin et al. 2018): the discriminator judges this many samples at once, side "
         "by side in its input channels, which penalises a generator that drops modes; 1 turns it off"
     )
+    lr_generator: float = Field(
+        1e-3, gt=0, description="Adam learning rate of the generator (DCGAN used 2e-4; with R1 gamma 1, 1e-3 lowered FID "
+        "on digits against 5e-4 with gamma 0.3)"
+    )
+    lr_discriminator: float = Field(1e-3, gt=0, description="Adam learning rate of the discriminator (DCGAN used 2e-4)")
     r1_gamma: float = Field(
-        0.3, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
+        1.0, ge=0, description="R1 penalty (Mescheder et al. 2018): gamma/2 times the squared gradient of D at the "
         "real data, added to the discriminator's loss; 0 turns it off"
     )
     r1_every: int = Field(
