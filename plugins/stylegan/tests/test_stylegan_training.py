@@ -88,7 +88,8 @@ def test_lazy_r1_runs_on_its_interval_and_changes_the_discriminator_update():
     assert "r1" in logs_on and float(logs_on["r1"]) > 0 and "r1" not in logs_off
     assert not torch.allclose(d_on, d_weak)  # on its interval the penalty's weight changes D's update
     assert torch.equal(d_off, d_weak_off)  # between intervals D's update is the plain loss's alone
-    lr = _step_context(StyleGAN(StyleGANConfig(**TINY, r1_interval=4, lr_discriminator=0.002), DIGITS)).optimizers["disc"].param_groups[0]["lr"]
+    lazy = StyleGAN(StyleGANConfig(**TINY, r1_interval=4, lr_discriminator=0.002), DIGITS)
+    lr = _step_context(lazy).optimizers["disc"].param_groups[0]["lr"]
     assert lr == pytest.approx(0.002 * 4 / 5)  # the lazy-regularisation correction
 
 
