@@ -1,9 +1,10 @@
-"""The mixture fitted to GLO's latents: EM recovers separated clusters and their weights, and draws follow them."""
+"""The mixture fitted to GLO's latents: EM recovers separated clusters and their weights, and draws follow them; the
+kernel prior keeps the codes' proportions and moves each code by its component's spread."""
 
 import torch
 
 from gentool_cnn.gaussian import fit_gaussian
-from gentool_cnn.mixture import component_log_density, fit_mixture, sample_mixture
+from gentool_cnn.mixture import component_log_density, fit_mixture, nearest_components, sample_kernel, sample_mixture
 
 
 def _clusters(weights, n=6000, seed=0):
@@ -57,3 +58,34 @@ def test_one_component_is_the_single_gaussian_and_the_fit_is_deterministic():
     assert torch.equal(means[0], mean) and torch.equal(chols[0], chol)
     again = fit_mixture(points, 3)
     assert all(torch.equal(a, b) for a, b in zip(fit_mixture(points, 3), again))
+
+
+def test_each_code_is_owned_by_the_component_of_its_cluster():
+    points, labels, centres = _clusters([0.55, 0.25, 0.15, 0.05])
+    mixture = fit_mixture(points, 4)
+    order = torch.cdist(centres, mixture[1]).argmin(1)  # fitted component of each true cluster
+    assert torch.equal(nearest_components(points, mixture), order[labels])
+
+
+def test_kernel_draws_keep_the_codes_proportions_even_where_a_mixture_would_blur_them():
+    weights = [0.55, 0.25, 0.15, 0.05]
+    points, labels, centres = _clusters(weights)
+    one = fit_mixture(points, 1)  # a single Gaussian spreads over all four clusters
+    owners = nearest_components(points, one)
+    draws = sample_kernel(points, owners, one[2] / one[2].diagonal().max(), 20_000, 0.1,
+                          torch.Generator().manual_seed(2))
+    shares = torch.bincount(torch.cdist(draws, centres).argmin(1), minlength=4).double() / len(draws)
+    assert torch.allclose(shares, torch.tensor(weights, dtype=torch.float64), atol=0.01)
+    again = sample_kernel(points, owners, one[2], 5, 0.5, torch.Generator().manual_seed(4))
+    assert torch.equal(again, sample_kernel(points, owners, one[2], 5, 0.5, torch.Generator().manual_seed(4)))
+
+
+def test_kernel_moves_a_code_by_bandwidth_times_its_component_s_spread():
+    code = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
+    chol = torch.tensor([[[2.0, 0.0], [1.0, 0.5]]], dtype=torch.float64)
+    draws = sample_kernel(code, torch.tensor([0]), chol, 40_000, 0.5, torch.Generator().manual_seed(0))
+    moves = draws - code
+    assert torch.allclose(moves.mean(0), torch.zeros(2, dtype=torch.float64), atol=0.02)
+    expected = 0.25 * chol[0] @ chol[0].T  # [[1, 0.5], [0.5, 0.3125]]
+    assert torch.allclose(torch.cov(moves.T), expected, rtol=0.03, atol=0.01)
+    assert torch.equal(sample_kernel(code, torch.tensor([0]), chol, 3, 0.0), code.expand(3, 2))

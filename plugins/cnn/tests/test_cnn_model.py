@@ -112,6 +112,24 @@ def test_reconstruct_index_decodes_training_latents_and_there_is_no_encoder(trai
     assert torch.equal(x, same)
 
 
+def test_sample_options_choose_the_prior_and_bandwidth_zero_draws_the_trained_latents(tmp_path):
+    model = _train(tmp_path, prior_components=2).model.eval()  # 24 latents per component: a kernel of real width
+    codes = model.latents[model.trained]
+
+    def draw(**options):
+        return model.draw_latents(200, generator=torch.Generator().manual_seed(1), options=options)
+
+    assert torch.cdist(draw(bandwidth=0), codes).min(1).values.max() < 1e-3, "bandwidth 0: trained latents only"
+    assert torch.cdist(draw(), codes).min(1).values.min() > 1e-2, "the default bandwidth moves them"
+    assert not torch.allclose(draw(), draw(prior="mixture"))
+    with torch.no_grad():
+        images = model.sample(4, generator=torch.Generator().manual_seed(1), options={"bandwidth": 0})
+        assert torch.equal(images, model.generate(model.draw_latents(4, generator=torch.Generator().manual_seed(1),
+                                                                     options={"bandwidth": 0})))
+    with pytest.raises(GentoolError, match="prior"):
+        model.sample(2, options={"prior": "uniform"})
+
+
 def test_conditional_model_takes_labels_and_remembers_each_rows_class(tmp_path):
     assert GLO.conditional is False
     model = _train(tmp_path, conditional=True).model.eval()

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gentool.api import ComponentName, ModelConfig
+from gentool.api import ComponentName, ModelConfig, SampleConfig
 
 
 class CNNConfig(ModelConfig):
@@ -38,3 +38,18 @@ class CNNConfig(ModelConfig):
         False, description="concatenate a learned class embedding to the latent, so samples can be drawn per class"
     )
     label_dim: int = Field(16, gt=0, description="size of the class embedding when conditional")
+
+
+class CNNSampleConfig(SampleConfig):
+    """Chosen when sampling a trained run: `gentool sample RUN --set prior=mixture`."""
+
+    prior: Literal["kernel", "mixture"] = Field(
+        "kernel",
+        description='where latents are drawn: "kernel" picks a trained latent at random and moves it by its mixture '
+        "component's spread times `bandwidth` (a kernel density estimate: the data's class proportions are kept); "
+        '"mixture" draws a component by its weight, then mean + spread',
+    )
+    bandwidth: float = Field(
+        0.5, ge=0, description="kernel prior: the move's scale relative to the component's spread; 0 decodes trained "
+        "latents themselves (reconstructions of training images), larger is further from them",
+    )

@@ -61,6 +61,22 @@ def sample_mixture(mixture: Mixture, n: int, generator: torch.Generator | None =
     return means[which] + (chols[which] @ eps[:, :, None])[:, :, 0]
 
 
+def nearest_components(z: torch.Tensor, mixture: Mixture) -> torch.Tensor:
+    """The index (N,) of the component each code is most likely drawn from, computed in float64."""
+    mixture64 = tuple(t.double() for t in mixture)
+    return torch.cat([component_log_density(part.double(), mixture64).argmax(1) for part in z.split(8192)])
+
+
+def sample_kernel(codes: torch.Tensor, owners: torch.Tensor, chols: torch.Tensor, n: int, bandwidth: float,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """n draws (n, D) of a kernel density estimate on `codes` (N, D): a code uniformly, then plus `bandwidth` times
+    its owning component's Cholesky factor (`chols[owners]`) @ eps. Randomness from `generator`, on the CPU."""
+    pick = torch.randint(len(codes), (n,), generator=generator)
+    eps = torch.randn(n, codes.shape[1], generator=generator).to(device=codes.device, dtype=codes.dtype)
+    pick = pick.to(codes.device)
+    return codes[pick] + bandwidth * (chols[owners[pick]] @ eps[:, :, None])[:, :, 0]
+
+
 def _maximise(codes: torch.Tensor, resp: torch.Tensor) -> Mixture:
     counts = resp.sum(0) + 1e-12
     means = resp.T @ codes / counts[:, None]

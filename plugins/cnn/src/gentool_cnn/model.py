@@ -2,8 +2,8 @@
 
 Each step reconstructs a batch from its images' latents; the generator's weights take a step of their optimizer
 and the latents a projected SGD step back onto the unit sphere. After training, a mixture of full-covariance
-Gaussians (`prior_components` of them; one is the paper's single Gaussian) is fitted to the latents; samples decode
-draws from it.
+Gaussians (`prior_components` of them; one is the paper's single Gaussian) is fitted to the latents. Samples decode
+draws of a kernel density estimate on the latents shaped by that mixture (by default) or draws of the mixture itself.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from gentool.api import Batch, DataInfo, GentoolError, Stage, all_gather_cat, build
-from gentool_cnn.config import CNNConfig
+from gentool.api import Batch, DataInfo, GentoolError, Stage, all_gather_cat, build, sample_options
+from gentool_cnn.config import CNNConfig, CNNSampleConfig
 from gentool_cnn.generator import Generator
 from gentool_cnn.latents import pixel_projection, project_pixels, random_latents, sphere_step
-from gentool_cnn.mixture import Mixture, fit_mixture, sample_mixture
+from gentool_cnn.mixture import Mixture, fit_mixture, nearest_components, sample_kernel, sample_mixture
 
 # EM stops earlier for the grids drawn during training (previews, before `end_stage` fits for good): on the digits'
 # 4,000 latents 1.6 s instead of 7.5 s per grid, 0.04 nats per code below the full fit's log-likelihood.
@@ -137,32 +137,41 @@ class GLO(nn.Module):
         self.prior_fitted.fill_(True)
 
     def _current_mixture(self, tolerance: float = 1e-7) -> Mixture:
-        codes = self.latents[self.trained] if bool(self.trained.any()) else self.latents
-        return fit_mixture(codes, self.config.prior_components, tolerance=tolerance)
+        return fit_mixture(self._codes(), self.config.prior_components, tolerance=tolerance)
+
+    def _codes(self) -> torch.Tensor:
+        """The trained latents (all latents when none is trained yet): what the priors are fitted to."""
+        return self.latents[self.trained] if bool(self.trained.any()) else self.latents
 
     # -- generation --------------------------------------------------------------------------------------------
     def sample(
-        self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+        options: Any = None,
     ) -> torch.Tensor:
-        """n images in [0, 1] decoded from draws of the fitted mixture (fitted on the fly before `end_stage`).
+        """n images in [0, 1] decoded from n draws of the prior that `options` (CNNSampleConfig fields) choose.
 
         Conditional models draw `labels` (N,) when given, else uniform labels from `generator`.
         """
-        z = self.draw_latents(n, generator=generator)
+        z = self.draw_latents(n, generator=generator, options=options)
         if self.conditional and labels is None:
             labels = torch.randint(self.info.num_classes, (n,), generator=generator)
         return self.generate(z, labels=labels)
 
     latent_path = "lerp"  # latents of a fitted mixture, not of N(0, I): walk straight
 
-    def draw_latents(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws (n, latent_dim) of the mixture fitted to the trained latents (fitted on the fly, with a looser EM
-        tolerance, before `end_stage`), on the model's device."""
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None, options: Any = None) -> torch.Tensor:
+        """n latents (n, latent_dim) on the model's device: by default trained latents moved by `bandwidth` times
+        their mixture component's spread, or (`prior="mixture"`) draws of the mixture. Before `end_stage` the mixture
+        is fitted on the fly, with a looser EM tolerance."""
+        opts = sample_options(CNNSampleConfig, options)
         if bool(self.prior_fitted):
             mixture = (self.prior_weights, self.prior_means, self.prior_chols)
         else:
             mixture = self._current_mixture(PREVIEW_TOLERANCE)
-        return sample_mixture(mixture, n, generator)
+        if opts.prior == "mixture":
+            return sample_mixture(mixture, n, generator)
+        codes = self._codes()
+        return sample_kernel(codes, nearest_components(codes, mixture), mixture[2], n, opts.bandwidth, generator)
 
     def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] of latents z (N, latent_dim); a conditional model takes `labels`, int64 (N,) or class

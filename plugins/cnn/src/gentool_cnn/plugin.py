@@ -13,5 +13,6 @@ def register_models(register: Any) -> None:
         "cnn",
         "gentool_cnn.model:GLO",
         config="gentool_cnn.config:CNNConfig",
+        sample_config="gentool_cnn.config:CNNSampleConfig",
         summary="GLO: deconvolutional generator with one learned latent per image, no discriminator",
     )
