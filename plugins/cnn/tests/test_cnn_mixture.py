@@ -4,7 +4,14 @@ kernel prior keeps the codes' proportions and moves each code by its component's
 import torch
 
 from gentool_cnn.gaussian import fit_gaussian
-from gentool_cnn.mixture import component_log_density, fit_mixture, nearest_components, sample_kernel, sample_mixture
+from gentool_cnn.mixture import (
+    component_log_density,
+    fit_mixture,
+    nearest_components,
+    pick_codes,
+    sample_kernel,
+    sample_mixture,
+)
 
 
 def _clusters(weights, n=6000, seed=0):
@@ -72,20 +79,35 @@ def test_kernel_draws_keep_the_codes_proportions_even_where_a_mixture_would_blur
     points, labels, centres = _clusters(weights)
     one = fit_mixture(points, 1)  # a single Gaussian spreads over all four clusters
     owners = nearest_components(points, one)
-    draws = sample_kernel(points, owners, one[2] / one[2].diagonal().max(), 20_000, 0.1,
-                          torch.Generator().manual_seed(2))
+    g = torch.Generator().manual_seed(2)
+    draws = sample_kernel(points, owners, one[2] / one[2].diagonal().max(), pick_codes(len(points), 20_000, g), 0.1, g)
     shares = torch.bincount(torch.cdist(draws, centres).argmin(1), minlength=4).double() / len(draws)
     assert torch.allclose(shares, torch.tensor(weights, dtype=torch.float64), atol=0.01)
-    again = sample_kernel(points, owners, one[2], 5, 0.5, torch.Generator().manual_seed(4))
-    assert torch.equal(again, sample_kernel(points, owners, one[2], 5, 0.5, torch.Generator().manual_seed(4)))
+
+    def again(seed):
+        g = torch.Generator().manual_seed(seed)
+        return sample_kernel(points, owners, one[2], pick_codes(len(points), 5, g), 0.5, g)
+
+    assert torch.equal(again(4), again(4)) and not torch.equal(again(4), again(5))
+
+
+def test_picks_for_a_wanted_group_come_from_that_group_uniformly_or_from_all_when_it_is_empty():
+    groups = torch.tensor([2, 0, 2, 1, 2, 0, 2, 2])
+    wanted = torch.tensor([2] * 30_000 + [0] * 10_000 + [5] * 8_000)  # nobody is in group 5
+    pick = pick_codes(len(groups), len(wanted), torch.Generator().manual_seed(0), groups, wanted)
+    assert (groups[pick[:40_000]] == wanted[:40_000]).all()
+    counts = torch.bincount(pick[:30_000], minlength=8).double()
+    assert torch.allclose(counts[groups == 2] / 30_000, torch.full((5,), 0.2, dtype=torch.float64), atol=0.01)
+    assert set(pick[40_000:].tolist()) == set(range(8)), "an empty group draws from every code"
 
 
 def test_kernel_moves_a_code_by_bandwidth_times_its_component_s_spread():
     code = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
     chol = torch.tensor([[[2.0, 0.0], [1.0, 0.5]]], dtype=torch.float64)
-    draws = sample_kernel(code, torch.tensor([0]), chol, 40_000, 0.5, torch.Generator().manual_seed(0))
+    first = torch.zeros(40_000, dtype=torch.long)
+    draws = sample_kernel(code, torch.tensor([0]), chol, first, 0.5, torch.Generator().manual_seed(0))
     moves = draws - code
     assert torch.allclose(moves.mean(0), torch.zeros(2, dtype=torch.float64), atol=0.02)
     expected = 0.25 * chol[0] @ chol[0].T  # [[1, 0.5], [0.5, 0.3125]]
     assert torch.allclose(torch.cov(moves.T), expected, rtol=0.03, atol=0.01)
-    assert torch.equal(sample_kernel(code, torch.tensor([0]), chol, 3, 0.0), code.expand(3, 2))
+    assert torch.equal(sample_kernel(code, torch.tensor([0]), chol, first[:3], 0.0), code.expand(3, 2))

@@ -144,6 +144,10 @@ def test_conditional_model_takes_labels_and_remembers_each_rows_class(tmp_path):
     train_labels = build("dataset", "digits").split("train").y
     rows = model.trained
     assert torch.equal(model.labels[rows], train_labels[rows])
+    wanted = model.labels[rows][:2].repeat(10)  # two classes that were trained
+    z = model.draw_latents(20, generator=torch.Generator().manual_seed(0), options={"bandwidth": 0}, labels=wanted)
+    nearest = torch.cdist(z, model.latents[rows]).argmin(1)
+    assert torch.equal(model.labels[rows][nearest], wanted), "the kernel starts from latents of the requested class"
 
 
 def test_unsupported_data_fails_with_a_clear_message():

@@ -67,12 +67,27 @@ def nearest_components(z: torch.Tensor, mixture: Mixture) -> torch.Tensor:
     return torch.cat([component_log_density(part.double(), mixture64).argmax(1) for part in z.split(8192)])
 
 
-def sample_kernel(codes: torch.Tensor, owners: torch.Tensor, chols: torch.Tensor, n: int, bandwidth: float,
+def pick_codes(count: int, n: int, generator: torch.Generator | None = None, groups: torch.Tensor | None = None,
+               wanted: torch.Tensor | None = None) -> torch.Tensor:
+    """n indices into `count` codes, uniformly; given each code's group (count,) and the group each draw wants (n,),
+    each draw picks uniformly among the codes of its group (among all codes when its group has none). On the CPU."""
+    if groups is None or wanted is None:
+        return torch.randint(count, (n,), generator=generator)
+    groups, wanted = groups.cpu(), wanted.cpu()
+    order = groups.argsort(stable=True)
+    sizes = torch.bincount(groups, minlength=int(max(groups.max(), wanted.max())) + 1)
+    starts = sizes.cumsum(0) - sizes
+    size = sizes[wanted]
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    within = order[(starts[wanted] + (u * size).long()).clamp(max=count - 1)]  # clamped only where size is 0
+    return torch.where(size > 0, within, (u * count).long())
+
+
+def sample_kernel(codes: torch.Tensor, owners: torch.Tensor, chols: torch.Tensor, pick: torch.Tensor, bandwidth: float,
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """n draws (n, D) of a kernel density estimate on `codes` (N, D): a code uniformly, then plus `bandwidth` times
-    its owning component's Cholesky factor (`chols[owners]`) @ eps. Randomness from `generator`, on the CPU."""
-    pick = torch.randint(len(codes), (n,), generator=generator)
-    eps = torch.randn(n, codes.shape[1], generator=generator).to(device=codes.device, dtype=codes.dtype)
+    """Draws (len(pick), D) of a kernel density estimate on `codes` (N, D): each picked code plus `bandwidth` times
+    its owning component's Cholesky factor (`chols[owners]`) @ eps, eps from `generator` on the CPU."""
+    eps = torch.randn(len(pick), codes.shape[1], generator=generator).to(device=codes.device, dtype=codes.dtype)
     pick = pick.to(codes.device)
     return codes[pick] + bandwidth * (chols[owners[pick]] @ eps[:, :, None])[:, :, 0]
 

@@ -18,7 +18,14 @@ from gentool.api import Batch, DataInfo, GentoolError, Stage, all_gather_cat, bu
 from gentool_cnn.config import CNNConfig, CNNSampleConfig
 from gentool_cnn.generator import Generator
 from gentool_cnn.latents import pixel_projection, project_pixels, random_latents, sphere_step
-from gentool_cnn.mixture import Mixture, fit_mixture, nearest_components, sample_kernel, sample_mixture
+from gentool_cnn.mixture import (
+    Mixture,
+    fit_mixture,
+    nearest_components,
+    pick_codes,
+    sample_kernel,
+    sample_mixture,
+)
 
 # EM stops earlier for the grids drawn during training (previews, before `end_stage` fits for good): on the digits'
 # 4,000 latents 1.6 s instead of 7.5 s per grid, 0.04 nats per code below the full fit's log-likelihood.
@@ -137,11 +144,11 @@ class GLO(nn.Module):
         self.prior_fitted.fill_(True)
 
     def _current_mixture(self, tolerance: float = 1e-7) -> Mixture:
-        return fit_mixture(self._codes(), self.config.prior_components, tolerance=tolerance)
+        return fit_mixture(self.latents[self._rows()], self.config.prior_components, tolerance=tolerance)
 
-    def _codes(self) -> torch.Tensor:
-        """The trained latents (all latents when none is trained yet): what the priors are fitted to."""
-        return self.latents[self.trained] if bool(self.trained.any()) else self.latents
+    def _rows(self) -> torch.Tensor:
+        """Indices of the trained latents (of all latents when none is trained yet): what the priors are fitted to."""
+        return self.trained.nonzero().squeeze(1) if bool(self.trained.any()) else torch.arange(len(self.latents))
 
     # -- generation --------------------------------------------------------------------------------------------
     def sample(
@@ -152,17 +159,19 @@ class GLO(nn.Module):
 
         Conditional models draw `labels` (N,) when given, else uniform labels from `generator`.
         """
-        z = self.draw_latents(n, generator=generator, options=options)
         if self.conditional and labels is None:
             labels = torch.randint(self.info.num_classes, (n,), generator=generator)
+        z = self.draw_latents(n, generator=generator, options=options, labels=labels if self.conditional else None)
         return self.generate(z, labels=labels)
 
     latent_path = "lerp"  # latents of a fitted mixture, not of N(0, I): walk straight
 
-    def draw_latents(self, n: int, *, generator: torch.Generator | None = None, options: Any = None) -> torch.Tensor:
+    def draw_latents(self, n: int, *, generator: torch.Generator | None = None, options: Any = None,
+                     labels: torch.Tensor | None = None) -> torch.Tensor:
         """n latents (n, latent_dim) on the model's device: by default trained latents moved by `bandwidth` times
         their mixture component's spread, or (`prior="mixture"`) draws of the mixture. Before `end_stage` the mixture
-        is fitted on the fly, with a looser EM tolerance."""
+        is fitted on the fly, with a looser EM tolerance. A conditional model's kernel draws for class `labels` (n,)
+        start from latents of training images of that class."""
         opts = sample_options(CNNSampleConfig, options)
         if bool(self.prior_fitted):
             mixture = (self.prior_weights, self.prior_means, self.prior_chols)
@@ -170,8 +179,12 @@ class GLO(nn.Module):
             mixture = self._current_mixture(PREVIEW_TOLERANCE)
         if opts.prior == "mixture":
             return sample_mixture(mixture, n, generator)
-        codes = self._codes()
-        return sample_kernel(codes, nearest_components(codes, mixture), mixture[2], n, opts.bandwidth, generator)
+        rows = self._rows()
+        codes = self.latents[rows]
+        by_class = self.conditional and labels is not None and not labels.is_floating_point()
+        groups, wanted = (self.labels[rows], labels) if by_class else (None, None)
+        pick = pick_codes(len(codes), n, generator, groups, wanted)
+        return sample_kernel(codes, nearest_components(codes, mixture), mixture[2], pick, opts.bandwidth, generator)
 
     def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] of latents z (N, latent_dim); a conditional model takes `labels`, int64 (N,) or class
