@@ -29,8 +29,8 @@ RESULTS = Path(__file__).parent / "results"
 # (R1 off: the digits default's penalty is a variant of its own here, applied on every step when it is set).
 # The cosine decay of the learning rate lets the points settle on the modes (std 0.02) instead of drifting along the
 # ring at a constant step size (at lr 1e-3 constant, 3,000 steps left 0/8 modes within 3 std, cosine 3/8).
-BASE = {"lr_generator": 1e-3, "lr_discriminator": 1e-3, "batch_size": 128, "ema": False, "r1_gamma": 0.0,
-        "r1_every": 1}
+BASE = {"lr_generator": 1e-3, "lr_discriminator": 1e-3, "beta1": 0.5, "beta2": 0.999, "batch_size": 128, "ema": False,
+        "r1_gamma": 0.0, "r1_every": 1}
 TRAINER = {"schedule": "cosine"}
 VARIANTS = {
     "plain (pack 1)": {"pack": 1},
