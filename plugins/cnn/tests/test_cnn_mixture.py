@@ -78,15 +78,16 @@ def test_kernel_draws_keep_the_codes_proportions_even_where_a_mixture_would_blur
     weights = [0.55, 0.25, 0.15, 0.05]
     points, labels, centres = _clusters(weights)
     one = fit_mixture(points, 1)  # a single Gaussian spreads over all four clusters
-    owners = nearest_components(points, one)
     g = torch.Generator().manual_seed(2)
-    draws = sample_kernel(points, owners, one[2] / one[2].diagonal().max(), pick_codes(len(points), 20_000, g), 0.1, g)
+    starts = points[pick_codes(len(points), 20_000, g)]
+    draws = sample_kernel(starts, nearest_components(starts, one), one[2] / one[2].diagonal().max(), 0.1, g)
     shares = torch.bincount(torch.cdist(draws, centres).argmin(1), minlength=4).double() / len(draws)
     assert torch.allclose(shares, torch.tensor(weights, dtype=torch.float64), atol=0.01)
 
     def again(seed):
         g = torch.Generator().manual_seed(seed)
-        return sample_kernel(points, owners, one[2], pick_codes(len(points), 5, g), 0.5, g)
+        starts = points[pick_codes(len(points), 5, g)]
+        return sample_kernel(starts, torch.zeros(5, dtype=torch.long), one[2], 0.5, g)
 
     assert torch.equal(again(4), again(4)) and not torch.equal(again(4), again(5))
 
@@ -105,9 +106,14 @@ def test_kernel_moves_a_code_by_bandwidth_times_its_component_s_spread():
     code = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
     chol = torch.tensor([[[2.0, 0.0], [1.0, 0.5]]], dtype=torch.float64)
     first = torch.zeros(40_000, dtype=torch.long)
-    draws = sample_kernel(code, torch.tensor([0]), chol, first, 0.5, torch.Generator().manual_seed(0))
+    draws = sample_kernel(code.expand(40_000, 2), first, chol, 0.5, torch.Generator().manual_seed(0))
     moves = draws - code
     assert torch.allclose(moves.mean(0), torch.zeros(2, dtype=torch.float64), atol=0.02)
     expected = 0.25 * chol[0] @ chol[0].T  # [[1, 0.5], [0.5, 0.3125]]
     assert torch.allclose(torch.cov(moves.T), expected, rtol=0.03, atol=0.01)
-    assert torch.equal(sample_kernel(code, torch.tensor([0]), chol, first[:3], 0.0), code.expand(3, 2))
+    assert torch.equal(sample_kernel(code.expand(3, 2), first[:3], chol, 0.0), code.expand(3, 2))
+    two = torch.cat([chol, 0.1 * torch.eye(2, dtype=torch.float64)[None]])  # each draw takes its own owner's shape
+    owners = torch.arange(40_000) % 2
+    moves = sample_kernel(code.expand(40_000, 2), owners, two, 0.5, torch.Generator().manual_seed(1)) - code
+    assert torch.allclose(torch.cov(moves[owners == 0].T), expected, rtol=0.04, atol=0.01)
+    assert torch.allclose(torch.cov(moves[owners == 1].T), 0.0025 * torch.eye(2, dtype=torch.float64), atol=3e-4)

@@ -83,13 +83,12 @@ def pick_codes(count: int, n: int, generator: torch.Generator | None = None, gro
     return torch.where(size > 0, within, (u * count).long())
 
 
-def sample_kernel(codes: torch.Tensor, owners: torch.Tensor, chols: torch.Tensor, pick: torch.Tensor, bandwidth: float,
+def sample_kernel(centres: torch.Tensor, owners: torch.Tensor, chols: torch.Tensor, bandwidth: float,
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draws (len(pick), D) of a kernel density estimate on `codes` (N, D): each picked code plus `bandwidth` times
-    its owning component's Cholesky factor (`chols[owners]`) @ eps, eps from `generator` on the CPU."""
-    eps = torch.randn(len(pick), codes.shape[1], generator=generator).to(device=codes.device, dtype=codes.dtype)
-    pick = pick.to(codes.device)
-    return codes[pick] + bandwidth * (chols[owners[pick]] @ eps[:, :, None])[:, :, 0]
+    """One kernel draw (N, D) around each of `centres` (N, D): the centre plus `bandwidth` times its owning component's
+    Cholesky factor (`chols[owners]`) @ eps, eps from `generator` on the CPU."""
+    eps = torch.randn(centres.shape, generator=generator).to(device=centres.device, dtype=centres.dtype)
+    return centres + bandwidth * (chols[owners] @ eps[:, :, None])[:, :, 0]
 
 
 def _maximise(codes: torch.Tensor, resp: torch.Tensor) -> Mixture:

@@ -183,8 +183,8 @@ class GLO(nn.Module):
         codes = self.latents[rows]
         by_class = self.conditional and labels is not None and not labels.is_floating_point()
         groups, wanted = (self.labels[rows], labels) if by_class else (None, None)
-        pick = pick_codes(len(codes), n, generator, groups, wanted)
-        return sample_kernel(codes, nearest_components(codes, mixture), mixture[2], pick, opts.bandwidth, generator)
+        centres = codes[pick_codes(len(codes), n, generator, groups, wanted).to(codes.device)]
+        return sample_kernel(centres, nearest_components(centres, mixture), mixture[2], opts.bandwidth, generator)
 
     def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] of latents z (N, latent_dim); a conditional model takes `labels`, int64 (N,) or class
