@@ -7,7 +7,8 @@ It drives the model's own maths (its `train_step`) so both sides do identical ar
 what the trainer adds (batching, logging, checkpoints every 500 steps, sample grids, progress, non-finite checks).
 Both sides run `--steps` steps `--repeat` times after a warm-up; the best time of each is kept; a stage's closing
 work (`end_stage`: GLO's mixture fit) is left out of both. Modes (`--modes`):
-eager, channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
+default (the run's own trainer defaults), default-unfused (the same with trainer.fused_optimizers=false), eager,
+channels_last, compile (trainer.compile=default), channels_last+compile, bf16 (autocast); one trainer per
 mode is fitted from step 0 again for each repeat; a compiled mode's steps that compiled graphs are left out of its
 img/s and their seconds reported as compile_seconds (in a fresh process). FLOPs per image: torch's FlopCounterMode over train_steps 1 to 16
 of each stage (forward and backward; a lazy regulariser counts on the steps it runs, so with its share; optimizer
@@ -121,7 +122,9 @@ def plain_loop(run, device) -> float:
     return time.perf_counter() - start
 
 
-MODES = {  # trainer options of each measured mode (channels_last set either way: its default is the model's)
+MODES = {  # trainer options of each measured mode; fused optimizers are on (their default) but where a mode says
+    "default": {},  # what `gentool run` does: channels_last and fused_optimizers "auto"
+    "default-unfused": {"fused_optimizers": False},
     "eager": {"channels_last": False},
     "channels_last": {"channels_last": True},
     "compile": {"compile": "default", "channels_last": False},
@@ -146,24 +149,26 @@ def timed_end_stage(model) -> list[float]:
     return total
 
 
-def gentool_fits(run, repeat: int) -> tuple[list[tuple[float, int]], float]:
-    """One trainer fitted 1 + `repeat` times from step 0 (the first is the warm-up, which compiles in a compiled
-    mode): ([(seconds of the steps that compiled nothing, their count)] of the repeats, compile seconds)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(run, Path(tmp))
-        closing = timed_end_stage(trainer.model)
-        fits = []
-        for _ in range(repeat + 1):
-            trainer.position = Position()
-            c = trainer.compilation
-            seconds, steps, closed = c.seconds, c.steps, closing[0]
-            start = time.perf_counter()
-            trainer.fit()
-            if trainer.device.type == "cuda":
-                torch.cuda.synchronize()
-            took = time.perf_counter() - start - (closing[0] - closed)
-            fits.append((took - (c.seconds - seconds), trainer.position.step - (c.steps - steps)))
-        return fits[1:], trainer.compilation.seconds
+class GentoolFits:
+    """One trainer, fitted once from step 0 as a warm-up (which compiles in a compiled mode), then again from step 0
+    on each `fit()`: (seconds of the steps that compiled nothing, their count)."""
+
+    def __init__(self, run, out: Path) -> None:
+        out.mkdir(parents=True)
+        self.trainer = Trainer(run, out)
+        self.closing = timed_end_stage(self.trainer.model)
+        self.fit()
+
+    def fit(self) -> tuple[float, int]:
+        trainer, c = self.trainer, self.trainer.compilation
+        trainer.position = Position()
+        seconds, steps, closed = c.seconds, c.steps, self.closing[0]
+        start = time.perf_counter()
+        trainer.fit()
+        if trainer.device.type == "cuda":
+            torch.cuda.synchronize()
+        took = time.perf_counter() - start - (self.closing[0] - closed)
+        return took - (c.seconds - seconds), trainer.position.step - (c.steps - steps)
 
 
 class GlobalOnly:
@@ -226,7 +231,7 @@ def matmul_peak(device, size: int = 2048, repeat: int = 10) -> float:
 
 
 def measure(name, args, device, peak) -> dict:
-    """One model: the plain loop, then gentool in each mode (warm-up fit first, best of --repeat)."""
+    """One model: the plain loop and gentool in each mode (a warm-up fit each, then --repeat turns; best of each)."""
     base = {"model": {"name": name}, "steps": args.steps, "device": args.device}
     if args.dataset:
         base["dataset"] = {"name": args.dataset}
@@ -234,20 +239,31 @@ def measure(name, args, device, peak) -> dict:
         apply_set(base, item)
     plain_run = resolve(base | {"trainer": {"precision": args.precision}})
     plain_loop(plain_run, device)
-    plain = min(plain_loop(plain_run, device) for _ in range(args.repeat))
     bs = plain_run.model_config.batch_size
-    row = {"model": name, "batch_size": bs, "steps": args.steps, "plain_images_per_s": args.steps * bs / plain,
-           "flops_per_image": step_flops(plain_run, device), "modes": {}}
-    for mode in args.modes:
-        trainer = {"precision": args.precision} | MODES[mode]
-        run = resolve(base | {"trainer": trainer})
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        fits, compile_s = gentool_fits(run, args.repeat)
-        ips = max(steps * bs / seconds for seconds, steps in fits)
-        row["modes"][mode] = {"images_per_s": ips, "ratio": ips / row["plain_images_per_s"],
-                              "compile_seconds": compile_s, "peak_fraction": ips * row["flops_per_image"] / peak,
-                              "peak_memory_mb": peak_memory_mb(device) if device.type == "cuda" else None}
+    row = {"model": name, "batch_size": bs, "steps": args.steps, "flops_per_image": step_flops(plain_run, device),
+           "modes": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {mode: GentoolFits(resolve(base | {"trainer": {"precision": args.precision} | MODES[mode]}),
+                                  Path(tmp) / mode) for mode in args.modes}
+        # the repeats take turns (plain loop, then each mode), so that a drift of the machine's speed during the
+        # measurement moves every side alike; the best repeat of each side is kept. CUDA memory: the peak during a
+        # mode's fits (the other modes' trainers, resident meanwhile, count in it)
+        plain, fits, memory = [], {mode: [] for mode in args.modes}, {mode: None for mode in args.modes}
+        for _ in range(args.repeat):
+            plain.append(plain_loop(plain_run, device))
+            for mode, fitted in runs.items():
+                if device.type == "cuda":
+                    torch.cuda.reset_peak_memory_stats(device)
+                fits[mode].append(fitted.fit())
+                if device.type == "cuda":
+                    memory[mode] = max(memory[mode] or 0.0, peak_memory_mb(device))
+        row["plain_images_per_s"] = args.steps * bs / min(plain)
+        for mode, fitted in runs.items():
+            ips = max(steps * bs / seconds for seconds, steps in fits[mode])
+            row["modes"][mode] = {"images_per_s": ips, "ratio": ips / row["plain_images_per_s"],
+                                  "compile_seconds": fitted.trainer.compilation.seconds,
+                                  "peak_fraction": ips * row["flops_per_image"] / peak,
+                                  "peak_memory_mb": memory[mode]}
     return row
 
 

@@ -126,3 +126,53 @@ def test_a_key_logged_on_some_steps_is_averaged_over_those_steps_only():
         logs.add(step, {"loss": torch.tensor(float(step))} | ({"r1": torch.tensor(2.0 * step)} if step % 2 else {}))
     assert logs.means() == {"loss": 1.5, "r1": 4.0}  # r1 from steps 1 and 3: (2 + 6) / 2, not (2 + 6) / 4
     assert logs.means() == {}  # a new window
+
+
+def test_fused_optimizers_keep_the_update_and_what_the_model_asked_for():
+    import torch
+
+    from gentool.trainer.speed import fuse_optimizers
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(8, 4)
+    params = list(net.parameters())
+    asked = {
+        "adam": torch.optim.Adam([{"params": params[:1], "lr": 1e-2}, {"params": params[1:]}], lr=3e-3, betas=(0.0, 0.99)),
+        "adamw": torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1),
+        "foreach": torch.optim.Adam(params, foreach=True),
+        "unfused": torch.optim.Adam(params, fused=False),
+        "sgd": torch.optim.SGD(params, lr=0.1),
+    }
+    cpu = torch.device("cpu")
+    fused = fuse_optimizers(asked, "auto", cpu)
+    assert [k for k in fused if fused[k] is not asked[k]] == ["adam", "adamw"]
+    assert all(g["fused"] for k in ("adam", "adamw") for g in fused[k].param_groups)
+    assert [g["lr"] for g in fused["adam"].param_groups] == [1e-2, 3e-3]
+    assert fused["adam"].param_groups[1]["betas"] == (0.0, 0.99) and fused["adamw"].param_groups[0]["weight_decay"] == 0.1
+    assert fuse_optimizers(asked, False, cpu) == asked
+    assert fuse_optimizers(asked, "auto", torch.device("meta")) == asked  # auto: only where the kernel is measured
+
+    # the same three AdamW updates, fused or not, from the same start and gradients
+    start = [p.detach().clone() for p in params]
+    results = []
+    for choice in (False, True):
+        with torch.no_grad():
+            for p, s in zip(params, start):
+                p.copy_(s)
+        opt = fuse_optimizers({"o": torch.optim.AdamW(params, lr=1e-2, weight_decay=0.1)}, choice, cpu)["o"]
+        for step in range(3):
+            opt.zero_grad()
+            net(torch.full((2, 8), float(step + 1))).square().sum().backward()
+            opt.step()
+        results.append([p.detach().clone() for p in params])
+    assert not torch.equal(results[0][0], start[0])
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_reports_its_fused_optimizers_and_trains_like_an_unfused_one(tmp_path):
+    runs = _gan_runs(tmp_path, "fused_optimizers", ("false", "auto"))
+    _close(_first_losses(runs["false"]), _first_losses(runs["auto"]), rtol=1e-3)
+    assert json.loads((runs["false"] / "summary.json").read_text())["fused_optimizers"] == []
+    summary = json.loads((runs["auto"] / "summary.json").read_text())
+    assert summary["fused_optimizers"] == ["adversarial/disc", "adversarial/gen"]

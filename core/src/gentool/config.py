@@ -132,6 +132,10 @@ class TrainerConfig(ComponentConfig):
         "auto", description="keep 4-D weights and image batches in channels-last memory order; auto: when the model "
         "says it pays (its `prefers_channels_last`); no effect on points"
     )
+    fused_optimizers: bool | Literal["auto"] = Field(
+        "auto", description="rebuild the model's Adam and AdamW optimizers (those that leave `fused` and `foreach` "
+        "unset) with torch's fused kernel, the same update in one pass over all parameters; auto: on the CPU and CUDA"
+    )
     compile: Literal["off", "default", "max-autotune", "reduce-overhead"] = Field(
         "off",
         description="torch.compile each of the model's submodules in place with this mode; the steps that compile "

@@ -34,6 +34,7 @@ from gentool.trainer.speed import (
     apply_channels_last,
     apply_compile,
     channels_last_batch,
+    fuse_optimizers,
     wants_channels_last,
 )
 from gentool.versions import versions
@@ -66,6 +67,7 @@ class Trainer:
         self.dataset = run.dataset.load()(run.dataset_config)
         self.info = self.dataset.info()
         self.model = build_model(run.model, run.model_config, self.info).to(self.device)
+        self.fused_optimizers: set[str] = set()  # "stage/name" of the optimizers fuse_optimizers rebuilt
         self.channels_last = wants_channels_last(run.trainer.channels_last, self.model, self.info)
         if self.channels_last:
             self.model = apply_channels_last(self.model)
@@ -167,7 +169,8 @@ class Trainer:
         while self.position.stage < len(self.stages):
             stage = self.stages[self.position.stage]
             steps, seconds = self.budgets[self.position.stage]
-            optimizers = self.model.optimizers(stage.name)
+            optimizers = fuse_optimizers(self.model.optimizers(stage.name), cfg.fused_optimizers, self.device)
+            self.fused_optimizers |= {f"{stage.name}/{k}" for k, o in optimizers.items() if o.defaults.get("fused")}
             ctx = StepContext(device=self.device, stage=stage.name, optimizers=optimizers,
                               autocast_dtype=self.dtype, clip_norm=cfg.clip_norm)
             if self.optimizer_state is not None:
@@ -264,6 +267,7 @@ class Trainer:
             "images_per_second": round(self.images_seen / max(self.train_seconds, 1e-9), 2),
             "peak_memory_mb": peak_memory_mb(self.device),
             "channels_last": self.channels_last,
+            "fused_optimizers": sorted(self.fused_optimizers),
             "compile": self.compilation.to_json(),
             "versions": meta["versions"],
         }

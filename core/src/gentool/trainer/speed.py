@@ -1,6 +1,8 @@
-"""The trainer's speed options, applied to any model the same way: channels-last memory order and torch.compile.
+"""The trainer's speed options, applied to any model the same way: channels-last memory order, fused optimizers and
+torch.compile.
 
 `trainer.channels_last` converts the model's 4-D weights and every image batch to channels-last order.
+`trainer.fused_optimizers` rebuilds the model's Adam and AdamW optimizers with torch's fused kernel.
 `trainer.compile` compiles the model's outermost submodules of its own classes in place (`nn.Module.compile`), so that
 `train_step`, however many submodules and optimizers it uses, runs their compiled forward and backward passes
 while parameter names, state dicts and checkpoints stay those of the eager model. Where this machine cannot
@@ -10,6 +12,7 @@ compile (no C++ compiler for the CPU backend, no Triton for CUDA) the run falls 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import time
 from typing import Any
 
@@ -72,6 +75,38 @@ def channels_last_batch(batch: Batch) -> Batch:
     x = batch.x.contiguous(memory_format=torch.channels_last) if batch.x.dim() == 4 else batch.x
     domains = tuple(channels_last_batch(d) for d in batch.domains)
     return dataclasses.replace(batch, x=x, domains=domains)
+
+
+FUSABLE = (torch.optim.Adam, torch.optim.AdamW)
+FUSED_DEVICES = ("cpu", "cuda")  # where torch's fused Adam kernels are measured here (docs/benchmarks.md#speed)
+
+
+def fuse_optimizers(
+    optimizers: dict[str, torch.optim.Optimizer], choice: bool | str, device: torch.device
+) -> dict[str, torch.optim.Optimizer]:
+    """The stage's optimizers with every Adam and AdamW that leaves `fused` and `foreach` unset rebuilt with torch's
+    fused kernel (same groups, hyper-parameters and update rule; one pass over all parameters instead of several
+    kernels per tensor). `trainer.fused_optimizers`: false keeps them; auto fuses on the CPU and CUDA; true also
+    elsewhere, and says why when the device has no such kernel."""
+    if choice is False or (choice == "auto" and device.type not in FUSED_DEVICES):
+        return optimizers
+    return {name: _fused(opt) if _fusable(opt) else opt for name, opt in optimizers.items()}
+
+
+def _fusable(opt: torch.optim.Optimizer) -> bool:
+    d = opt.defaults
+    return (type(opt) in FUSABLE and d.get("fused") is None and d.get("foreach") is None
+            and not d.get("differentiable") and not d.get("capturable"))
+
+
+def _fused(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    accepted = inspect.signature(type(opt).__init__).parameters
+    defaults = {k: v for k, v in opt.defaults.items() if k in accepted}
+    try:
+        return type(opt)([{**g, "fused": True} for g in opt.param_groups], **(defaults | {"fused": True}))
+    except (RuntimeError, ValueError) as exc:  # a device or dtype without the fused kernel
+        raise GentoolError(f"trainer.fused_optimizers=true cannot fuse {type(opt).__name__} here: {exc}. Set "
+                           "trainer.fused_optimizers=auto or false.") from exc
 
 
 def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Compilation:

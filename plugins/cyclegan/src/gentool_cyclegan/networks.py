@@ -14,9 +14,29 @@ from torch import nn
 Upsample = Literal["transpose", "resize"]
 
 
+class InstanceNorm(nn.GroupNorm):
+    """Instance norm without affine parameters or running statistics (the reference's), computed by torch's
+    group-norm kernel with one group per channel: the same numbers, and on the CPU about twice as fast with its
+    backward as `nn.InstanceNorm2d`, which reshapes the batch for a batch-norm kernel."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, channels, eps=1e-5, affine=False)
+
+
+class FewChannelConv2d(nn.Conv2d):
+    """A convolution to few output channels (a generator's last 7x7 to 1 or 3, the PatchGAN's logit) computed in
+    channels-last order and handed back in its input's: oneDNN's NCHW kernels run such convolutions at a fraction of
+    the speed of its channels-last ones on the CPU (docs/benchmarks.md#speed). Weights are the usual Conv2d's."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.is_contiguous(memory_format=torch.channels_last):
+            return super().forward(x)
+        return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
+
+
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
-        return nn.InstanceNorm2d(channels)
+        return InstanceNorm(channels)
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     return nn.Identity()
@@ -77,7 +97,7 @@ class ResnetGenerator(nn.Module):
         for _ in range(downsamplings):
             layers += [_up(c, c // 2, 3, upsample), _norm(norm, c // 2), nn.ReLU(True)]
             c //= 2
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, c_out, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), FewChannelConv2d(c, c_out, 7), nn.Tanh()]
         self.body = nn.Sequential(*layers)
         init_weights(self)
 
@@ -147,7 +167,7 @@ class PatchDiscriminator(nn.Module):
             stride = 2 if n < layers else 1
             body += [wrap(nn.Conv2d(c, c_next, 4, stride, 1)), _norm(norm, c_next), nn.LeakyReLU(0.2, True)]
             c = c_next
-        body.append(wrap(nn.Conv2d(c, 1, 4, 1, 1)))
+        body.append(wrap(FewChannelConv2d(c, 1, 4, 1, 1)))
         self.body = nn.Sequential(*body)
         init_weights(self)
 
