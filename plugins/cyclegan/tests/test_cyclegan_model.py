@@ -226,3 +226,25 @@ def test_trains_and_translates_on_two_folders_of_the_users_own(tmp_path):
                            [("cycle", {}), ("class-preservation", {})])
     assert set(results["cycle"]) == {"a2b", "b2a"}
     assert results["class-preservation"]["error"].startswith("not applicable")  # the folders are unlabelled
+
+
+def test_class_planes_judge_each_image_with_its_source_class():
+    torch.manual_seed(0)
+    config = CycleGANConfig(width=8, blocks=1, disc_width=8, pool_size=6, class_planes=True,
+                            semantic_features=("digits-m", "digits-m"))
+    model = CycleGAN(config, _info())
+    assert model.disc_a.body[0].in_channels == 1 + 10 and model.disc_b.body[0].in_channels == 3 + 10
+    batch = _batch(seed=3)
+    model.train_step(batch, _ctx(model))
+    net = api.build("features", "digits-m")
+    with torch.no_grad():  # F(b) goes to D_A with the class the network reads in b, one-hot in the extra planes
+        label_b = net(batch.domains[1].x)["logits"].argmax(1)
+    stored = model.extra_state()["pool_a.images"]
+    assert stored.shape == (4, 11, 28, 28)
+    planes = stored[:, 1:]
+    assert torch.equal(planes.amax(dim=(2, 3)).argmax(1), label_b)
+    assert torch.equal(planes.sum(1), torch.ones(4, 28, 28))
+    unlabelled = api.DataInfo("image", (1, 28, 28), domains=(api.DataInfo("image", (1, 28, 28)),
+                                                              api.DataInfo("image", (3, 28, 28), 10)))
+    with pytest.raises(api.GentoolError, match="class_planes needs two labelled domains.*0 and 10 classes"):
+        CycleGAN(config, unlabelled)

@@ -75,6 +75,11 @@ class CycleGANConfig(AdversarialConfig):
         ["a2b", "b2a"], min_length=1, description="the translations the semantic term applies to: a2b (G's), b2a "
         "(F's) or both"
     )
+    class_planes: bool = Field(
+        False, description="class-conditional discriminators: each image reaches D_A and D_B with one-hot planes of "
+        "the class that the semantic_features classifiers read in its source (a translation carries its source's), "
+        "so each domain is judged class by class; needs labelled domains with the same classes"
+    )
     grid_examples: int = Field(6, ge=1, le=64, description="source images of each domain kept from the first batches; the sample grids show up to 6")
 
 

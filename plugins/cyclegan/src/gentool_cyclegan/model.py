@@ -38,6 +38,17 @@ def _domain_shapes(info: DataInfo) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return shapes[0], shapes[1]
 
 
+def _shared_classes(info: DataInfo) -> int:
+    """The class count both domains share (for model.class_planes), or a GentoolError saying why there is none."""
+    counts = [d.num_classes for d in info.domains]
+    if not counts[0] or counts[0] != counts[1]:
+        raise GentoolError(
+            f"cyclegan: model.class_planes needs two labelled domains with the same classes; this data has "
+            f"{counts[0]} and {counts[1]} classes. Set model.class_planes=false."
+        )
+    return counts[0]
+
+
 def _in_channels(net: nn.Module, default: int) -> int:
     """Channels a feature network takes: those of its first convolution (`default` if it has none)."""
     first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
@@ -69,7 +80,9 @@ class CycleGAN(nn.Module):
             raise GentoolError(f"cyclegan: {size[0]}x{size[1]} images are too small for disc_layers = {c.disc_layers}.")
         self.loss = build("loss", c.loss, c.loss_options, prefix="model.loss_options", role="adversarial")
         self.gen_ab, self.gen_ba = self._generator(*self.channels), self._generator(*self.channels[::-1])
-        self.disc_a, self.disc_b = self._discriminator(self.channels[0]), self._discriminator(self.channels[1])
+        self.classes = _shared_classes(info) if c.class_planes else 0
+        self.disc_a = self._discriminator(self.channels[0] + self.classes)
+        self.disc_b = self._discriminator(self.channels[1] + self.classes)
         k = c.grid_examples
         self.register_buffer("grid_a", torch.zeros(k, *shape_a))
         self.register_buffer("grid_b", torch.zeros(k, *shape_b))
@@ -141,6 +154,7 @@ class CycleGAN(nn.Module):
             fake_a = self.gen_ba(b)
             rec_a, rec_b = self.gen_ba(self._noisy(fake_b)), self.gen_ab(self._noisy(fake_a))
         logs: dict[str, Any] = {}
+        labels = self._source_classes(a, b) if c.semantic_weight > 0 or self.classes else None
         lambda_a, lambda_b = c.cycle_weight, c.cycle_weight if c.cycle_weight_b is None else c.cycle_weight_b
         cyc = cycle_loss(a, rec_a, lambda_a) + cycle_loss(b, rec_b, lambda_b)
         g_loss = cyc
@@ -151,9 +165,13 @@ class CycleGAN(nn.Module):
             g_loss = g_loss + idt
             logs["identity"] = idt.detach()
         if c.semantic_weight > 0:
-            sem = self._semantic(a, b, fake_a, fake_b)
+            sem = self._semantic(labels, fake_a, fake_b)
             g_loss = g_loss + c.semantic_weight * sem
             logs["semantic"] = sem.detach()
+        if self.classes:  # every image D sees carries its source's class: a and F(a') keep a's, b and G(b') b's
+            ya, yb = labels
+            a, b = self._planes(a, ya), self._planes(b, yb)
+            fake_a, fake_b = self._planes(fake_a, yb), self._planes(fake_b, ya)
         with frozen(self.disc_a), frozen(self.disc_b), ctx.autocast():
             adv = self.loss.generator(critic_b(fake_b)) + self.loss.generator(critic_a(fake_a))
         g_loss = g_loss + adv
@@ -170,30 +188,44 @@ class CycleGAN(nn.Module):
         sigma = self.config.cycle_noise
         return x + sigma * torch.randn_like(x) if sigma > 0 else x
 
-    def _semantic(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> Tensor:
-        """CyCADA's semantic consistency: each translation (of `semantic_directions`) keeps the class a frozen
-        classifier sees in its source; each domain's images are read by its network of `semantic_features`."""
+    def _networks(self, device: torch.device) -> tuple[nn.Module, nn.Module]:
+        """The frozen classifiers of `semantic_features` (domain A's, domain B's), built on first use."""
         if self._classifiers is None:
             nets = []
             for name in self.config.semantic_features:
-                net = build("features", name, {}, prefix="model.semantic_features").to(a.device).eval()
+                net = build("features", name, {}, prefix="model.semantic_features").to(device).eval()
                 net.requires_grad_(False)
                 nets.append(net)
             self._classifiers = (nets[0], nets[1])
-        net_a, net_b = self._classifiers
+        return self._classifiers
 
-        def logits(net: nn.Module, x: Tensor) -> Tensor:  # x in [-1, 1], brought to the network's channels
-            return net(to_channels((x.float() + 1) / 2, _in_channels(net, x.shape[1])))["logits"]
+    @staticmethod
+    def _logits(net: nn.Module, x: Tensor) -> Tensor:
+        """A classifier's logits of images in [-1, 1], brought to the network's channels."""
+        return net(to_channels((x.float() + 1) / 2, _in_channels(net, x.shape[1])))["logits"]
 
-        ce = nn.functional.cross_entropy
-        terms = {"a2b": (net_a, a, net_b, fake_b), "b2a": (net_b, b, net_a, fake_a)}
-        loss = a.new_zeros((), dtype=torch.float32)
+    @torch.no_grad()
+    def _source_classes(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        """The classes the `semantic_features` classifiers read in a batch of each domain (int64 (N,) each)."""
+        net_a, net_b = self._networks(a.device)
+        return self._logits(net_a, a).argmax(1), self._logits(net_b, b).argmax(1)
+
+    def _semantic(self, labels: tuple[Tensor, Tensor], fake_a: Tensor, fake_b: Tensor) -> Tensor:
+        """CyCADA's semantic consistency: each translation (of `semantic_directions`) keeps the class a frozen
+        classifier sees in its source (`labels`, from `_source_classes`); a translation is read by the network of
+        its target domain."""
+        net_a, net_b = self._networks(fake_a.device)
+        terms = {"a2b": (labels[0], net_b, fake_b), "b2a": (labels[1], net_a, fake_a)}
+        loss = fake_a.new_zeros((), dtype=torch.float32)
         for direction in self.config.semantic_directions:
-            source_net, source, target_net, translated = terms[direction]
-            with torch.no_grad():
-                label = logits(source_net, source).argmax(1)
-            loss = loss + ce(logits(target_net, translated), label)
+            label, target_net, translated = terms[direction]
+            loss = loss + nn.functional.cross_entropy(self._logits(target_net, translated), label)
         return loss
+
+    def _planes(self, x: Tensor, labels: Tensor) -> Tensor:
+        """x with one-hot planes of `labels` appended to its channels (what a class-conditional D reads)."""
+        planes = nn.functional.one_hot(labels, self.classes).to(x.dtype)[:, :, None, None]
+        return torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], 1)
 
     # -- state that must survive a resume ------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Tensor]:
