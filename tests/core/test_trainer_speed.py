@@ -131,6 +131,7 @@ def test_a_key_logged_on_some_steps_is_averaged_over_those_steps_only():
 def test_fused_optimizers_keep_the_update_and_what_the_model_asked_for():
     import torch
 
+    from gentool.errors import GentoolError
     from gentool.trainer.speed import fuse_optimizers
 
     torch.manual_seed(0)
@@ -151,6 +152,10 @@ def test_fused_optimizers_keep_the_update_and_what_the_model_asked_for():
     assert fused["adam"].param_groups[1]["betas"] == (0.0, 0.99) and fused["adamw"].param_groups[0]["weight_decay"] == 0.1
     assert fuse_optimizers(asked, False, cpu) == asked
     assert fuse_optimizers(asked, "auto", torch.device("meta")) == asked  # auto: only where the kernel is measured
+    on_meta = {"adam": torch.optim.Adam([torch.nn.Parameter(torch.zeros(3, device="meta"))])}
+    assert fuse_optimizers(on_meta, "auto", cpu) == on_meta  # auto keeps what torch cannot fuse
+    with pytest.raises(GentoolError, match="cannot fuse Adam here.*torch.float32 on meta.*auto or false"):
+        fuse_optimizers(on_meta, True, cpu)
 
     # the same three AdamW updates, fused or not, from the same start and gradients
     start = [p.detach().clone() for p in params]

@@ -78,7 +78,9 @@ def channels_last_batch(batch: Batch) -> Batch:
 
 
 FUSABLE = (torch.optim.Adam, torch.optim.AdamW)
-FUSED_DEVICES = ("cpu", "cuda")  # where torch's fused Adam kernels are measured here (docs/benchmarks.md#speed)
+# where "auto" fuses: the CPU, measured in docs/benchmarks.md#fused-optimizers-and-cyclegans-kernels, and CUDA, where
+# torch documents its fused implementation as theoretically the fastest
+FUSED_DEVICES = ("cpu", "cuda")
 
 
 def fuse_optimizers(
@@ -86,11 +88,11 @@ def fuse_optimizers(
 ) -> dict[str, torch.optim.Optimizer]:
     """The stage's optimizers with every Adam and AdamW that leaves `fused` and `foreach` unset rebuilt with torch's
     fused kernel (same groups, hyper-parameters and update rule; one pass over all parameters instead of several
-    kernels per tensor). `trainer.fused_optimizers`: false keeps them; auto fuses on the CPU and CUDA; true also
-    elsewhere, and says why when the device has no such kernel."""
+    kernels per tensor). `trainer.fused_optimizers`: false keeps them; auto fuses on the CPU and CUDA and keeps an
+    optimizer torch cannot fuse; true fuses on any device and says why when torch cannot."""
     if choice is False or (choice == "auto" and device.type not in FUSED_DEVICES):
         return optimizers
-    return {name: _fused(opt) if _fusable(opt) else opt for name, opt in optimizers.items()}
+    return {name: _fused(opt, required=choice is True) if _fusable(opt) else opt for name, opt in optimizers.items()}
 
 
 def _fusable(opt: torch.optim.Optimizer) -> bool:
@@ -99,14 +101,30 @@ def _fusable(opt: torch.optim.Optimizer) -> bool:
             and not d.get("differentiable") and not d.get("capturable"))
 
 
-def _fused(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+def _fused(opt: torch.optim.Optimizer, required: bool) -> torch.optim.Optimizer:
+    params = [p for g in opt.param_groups for p in g["params"]]
+    unfit = next((p for p in params if not p.is_floating_point() or p.device.type not in _kernel_devices()), None)
+    if unfit is not None:  # torch builds such an optimizer and fails only at its first step
+        if not required:
+            return opt
+        raise GentoolError(
+            f"trainer.fused_optimizers=true cannot fuse {type(opt).__name__} here: torch's fused kernel takes floating-"
+            f"point parameters on {', '.join(_kernel_devices())}, and one is {unfit.dtype} on {unfit.device.type}. "
+            "Set trainer.fused_optimizers=auto or false."
+        )
     accepted = inspect.signature(type(opt).__init__).parameters
     defaults = {k: v for k, v in opt.defaults.items() if k in accepted}
+    return type(opt)([{**g, "fused": True} for g in opt.param_groups], **(defaults | {"fused": True}))
+
+
+def _kernel_devices() -> list[str]:
+    """Device types torch's fused optimizer kernels run on."""
     try:
-        return type(opt)([{**g, "fused": True} for g in opt.param_groups], **(defaults | {"fused": True}))
-    except (RuntimeError, ValueError) as exc:  # a device or dtype without the fused kernel
-        raise GentoolError(f"trainer.fused_optimizers=true cannot fuse {type(opt).__name__} here: {exc}. Set "
-                           "trainer.fused_optimizers=auto or false.") from exc
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+
+        return list(_get_fused_kernels_supported_devices())
+    except ImportError:  # a torch that moved the helper: the types measured here
+        return list(FUSED_DEVICES)
 
 
 def apply_compile(model: torch.nn.Module, mode: str, device: torch.device) -> Compilation:

@@ -26,7 +26,8 @@ class InstanceNorm(nn.GroupNorm):
 class FewChannelConv2d(nn.Conv2d):
     """A convolution to few output channels (a generator's last 7x7 to 1 or 3, the PatchGAN's logit) computed in
     channels-last order and handed back in its input's: oneDNN's NCHW kernels run such convolutions at a fraction of
-    the speed of its channels-last ones on the CPU (docs/benchmarks.md#speed). Weights are the usual Conv2d's."""
+    the speed of its channels-last ones on the CPU
+    (docs/benchmarks.md#fused-optimizers-and-cyclegans-kernels). Weights are the usual Conv2d's."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.is_contiguous(memory_format=torch.channels_last):
