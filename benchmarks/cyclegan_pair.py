@@ -64,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the model's)")
     parser.add_argument("--set", dest="sets", action="append", default=[], help="model.KEY=VALUE or trainer.KEY=VALUE")
+    parser.add_argument("--seed", type=int, default=None, help="the run's seed (default: gentool's, 0)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="keep the run directory here")
     parser.add_argument("--name", default="default", help="row name in the results file")
@@ -90,6 +91,8 @@ def main() -> None:
         raw.setdefault(section, {})[option] = _value(value)
     if args.steps:
         raw["steps"] = args.steps
+    if args.seed is not None:
+        raw["seed"] = args.seed
     out = args.keep or Path(tempfile.mkdtemp()) / "cyclegan-digits-m"
     shutil.rmtree(out, ignore_errors=True)
     raw["out"] = str(out)
@@ -101,7 +104,7 @@ def main() -> None:
         judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
         m["class-preservation-judge"] = {**judged, "weights": str(args.judge)}
     row = {"steps": summary["steps"], "train_seconds": summary["train_seconds"],
-           "images_per_second": summary["images_per_second"], "options": args.sets, "metrics": m}
+           "images_per_second": summary["images_per_second"], "options": args.sets, "seed": raw.get("seed", 0), "metrics": m}
     _store(RESULTS / args.results, args.name, row)
     grids = sorted((out / "samples").glob("step_*.png"))
     if args.name == "default":

@@ -181,3 +181,34 @@ def test_a_run_reports_its_fused_optimizers_and_trains_like_an_unfused_one(tmp_p
     assert json.loads((runs["false"] / "summary.json").read_text())["fused_optimizers"] == []
     summary = json.loads((runs["auto"] / "summary.json").read_text())
     assert summary["fused_optimizers"] == ["adversarial/disc", "adversarial/gen"]
+
+
+def test_a_resumed_fused_optimizer_continues_channels_last_weights_exactly(tmp_path):
+    import torch
+
+    from gentool.checkpoint import load_state, save_state
+    from gentool.trainer.resume import match_state_layout
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 8, 3).to(memory_format=torch.channels_last)
+    x = torch.randn(4, 3, 9, 9).contiguous(memory_format=torch.channels_last)
+
+    def step(net, opt):
+        opt.zero_grad()
+        net(x).square().mean().backward()
+        opt.step()
+
+    opt = torch.optim.Adam(conv.parameters(), lr=1e-2, fused=True)
+    for _ in range(2):
+        step(conv, opt)
+    save_state(tmp_path / "c.safetensors", {"model": conv.state_dict(), "opt": opt.state_dict()}, {})
+    state, _ = load_state(tmp_path / "c.safetensors")
+    resumed = torch.nn.Conv2d(3, 8, 3).to(memory_format=torch.channels_last)
+    resumed.load_state_dict(state["model"])
+    opt2 = torch.optim.Adam(resumed.parameters(), lr=1e-2, fused=True)
+    opt2.load_state_dict(state["opt"])
+    match_state_layout(opt2)
+    assert all(v.stride() == p.stride() for p, s in opt2.state.items() for v in s.values() if v.dim())
+    step(conv, opt)
+    step(resumed, opt2)
+    assert all(torch.equal(a, b) for a, b in zip(conv.parameters(), resumed.parameters()))

@@ -27,7 +27,7 @@ from gentool.trainer.device import pick_device, pick_precision
 from gentool.trainer.ema import WeightAverage
 from gentool.trainer.observe import StepLogs, grid_labels, peak_memory_mb, tensorboard_writer
 from gentool.trainer.progress import Progress
-from gentool.trainer.resume import Position, restore_checkpoint, save_checkpoint
+from gentool.trainer.resume import Position, match_state_layout, restore_checkpoint, save_checkpoint
 from gentool.trainer.schedule import lr_factor, stage_budgets
 from gentool.trainer.speed import (
     CompileClock,
@@ -176,6 +176,7 @@ class Trainer:
             if self.optimizer_state is not None:
                 for k, o in optimizers.items():
                     o.load_state_dict(self.optimizer_state["optimizers"][k])
+                    match_state_layout(o)
                 for k, s in ctx.scalers.items():
                     s.load_state_dict(self.optimizer_state["scalers"][k])
                 self.optimizer_state = None

@@ -60,3 +60,14 @@ def restore_checkpoint(trainer: Any) -> dict[str, Any]:
     trainer.position = Position(meta["stage"], meta["stage_step"], meta["step"], meta["stage_seconds"])
     trainer.train_seconds, trainer.images_seen = meta["train_seconds"], meta["images_seen"]
     return {"optimizers": state["optimizers"], "scalers": state["scalers"]}
+
+
+def match_state_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Give each loaded optimizer state tensor shaped like its parameter the parameter's memory layout. A checkpoint
+    holds tensors contiguous, a channels-last parameter's state is channels-last, and torch's fused optimizer kernels
+    pair parameter, gradient and state element by element in memory order: left as loaded, the first step after a
+    resume would update the wrong elements."""
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                state[key] = torch.empty_like(param).copy_(value)
