@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch import nn
 
 from gentool_cyclegan.maths import cycle_loss, identity_loss, to_channels
-from gentool_cyclegan.networks import PatchDiscriminator, ResnetGenerator, UnetGenerator, patch_grid
+from gentool_cyclegan.networks import (
+    FewChannelConv2d,
+    InstanceNorm,
+    PatchDiscriminator,
+    ResnetGenerator,
+    UnetGenerator,
+    patch_grid,
+)
 from gentool_cyclegan.pool import ImagePool
 
 
@@ -103,3 +111,17 @@ def test_pool_state_restores_the_same_future():
     later = _distinct(50, start=1000)
     assert torch.equal(pool.query(later), restored.query(later))
     assert torch.equal(pool.images, restored.images)
+
+
+def test_the_faster_kernels_compute_what_torchs_layers_do():
+    torch.manual_seed(0)
+    x = torch.randn(4, 16, 12, 12) * 3 + 1
+    torch.testing.assert_close(InstanceNorm(16)(x), nn.InstanceNorm2d(16)(x), rtol=1e-5, atol=1e-5)
+    conv = FewChannelConv2d(16, 3, 7)
+    plain = nn.Conv2d(16, 3, 7)
+    plain.load_state_dict(conv.state_dict())  # the same parameter names: checkpoints load either way
+    out = conv(x)
+    torch.testing.assert_close(out, plain(x), rtol=1e-4, atol=1e-5)
+    assert out.is_contiguous()  # handed back in the input's (NCHW) order
+    cl = conv(x.contiguous(memory_format=torch.channels_last))
+    assert cl.is_contiguous(memory_format=torch.channels_last)
