@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gentool_cyclegan.maths import cycle_loss, identity_loss, to_channels
+from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, to_channels
 from gentool_cyclegan.networks import (
     FewChannelConv2d,
     InstanceNorm,
@@ -65,6 +65,24 @@ def test_cycle_and_identity_losses_are_weighted_mean_absolute_differences():
     assert cycle_loss(x, back, 10.0).item() == pytest.approx(2.75)
     assert identity_loss(x, back, 5.0).item() == pytest.approx(1.375)
     assert cycle_loss(x, x, 10.0).item() == 0
+
+
+def test_jitter_moves_each_image_by_its_own_offset_within_the_bound():
+    torch.manual_seed(0)
+    x = torch.zeros(64, 3, 12, 12)
+    x[:, :, 6, 6] = torch.arange(1.0, 65.0)[:, None]  # one bright pixel per image
+    moved = random_shift(x, 2)
+    assert moved.shape == x.shape and torch.equal(random_shift(x, 0), x)
+    offsets = set()
+    for i in range(64):
+        rows, cols = (moved[i, 0] == i + 1).nonzero(as_tuple=True)
+        assert len(rows) == 1 and torch.equal(moved[i, 1], moved[i, 0])  # the pixel kept, on every channel
+        dy, dx = 6 - int(rows), 6 - int(cols)
+        assert abs(dy) <= 2 and abs(dx) <= 2
+        offsets.add((dy, dx))
+    assert len(offsets) > 10  # images do not share one offset
+    edge = torch.arange(12.0).expand(1, 1, 12, 12)  # columns 0..11: replicated edges keep the range
+    assert random_shift(edge, 3).min() == 0 and random_shift(edge, 3).max() == 11
 
 
 def test_channel_conversion_matches_pillow_grey_and_repeats_grey():

@@ -62,6 +62,10 @@ class CycleGANConfig(AdversarialConfig):
         "translated back in the cycle terms, so a generator cannot hide the source in faint patterns that only the "
         "other one reads (Bashkirova et al. 2019); 0 turns it off (the reference)"
     )
+    jitter: int = Field(
+        0, ge=0, description="move each real image by a random offset of up to this many pixels (edges replicated) "
+        "before it enters the step, as the reference's random crop does at 256 px; 0 turns it off"
+    )
     pool_size: int = Field(50, ge=0, description="past fakes each discriminator also sees (image pool); 0 turns it off")
     semantic_weight: float = Field(
         0.0, ge=0, description="CyCADA's semantic consistency: cross-entropy of a frozen classifier of each target "

@@ -33,3 +33,17 @@ def cycle_loss(x: torch.Tensor, round_trip: torch.Tensor, weight: float) -> torc
 def identity_loss(y: torch.Tensor, mapped: torch.Tensor, weight: float) -> torch.Tensor:
     """weight * mean |G(y) - y| for y already in G's target domain (its input converted to G's input channels)."""
     return weight * l1(mapped, y)
+
+
+def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Each image (N, C, H, W) moved by its own random whole-pixel offset in [-pixels, pixels] on both axes, edges
+    replicated (the reference's random crop of a slightly larger image, without the resize); 0 returns x."""
+    if pixels <= 0:
+        return x
+    n, _, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (pixels,) * 4, mode="replicate")
+    dy, dx = torch.randint(0, 2 * pixels + 1, (2, n, 1), device=x.device)
+    rows = (dy + torch.arange(h, device=x.device))[:, None, :, None]  # (N, 1, H, 1)
+    cols = (dx + torch.arange(w, device=x.device))[:, None, None, :]  # (N, 1, 1, W)
+    index = torch.arange(n, device=x.device)[:, None, None, None]
+    return padded[index, torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]

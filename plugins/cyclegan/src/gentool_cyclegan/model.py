@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from gentool.api import Batch, DataInfo, GentoolError, NotApplicable, Stage, build, frozen, spectral_norm_if
 from gentool_cyclegan.config import CycleGANConfig
-from gentool_cyclegan.maths import cycle_loss, identity_loss, to_channels
+from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, to_channels
 from gentool_cyclegan.networks import PatchDiscriminator, ResnetGenerator, UnetGenerator, patch_grid
 from gentool_cyclegan.pool import ImagePool
 
@@ -145,8 +145,8 @@ class CycleGAN(nn.Module):
         if len(batch.domains) != 2:
             raise GentoolError("cyclegan needs batches of two domains (Batch.domains); the dataset gave one.")
         self._keep_for_grid(batch.domains[0].x, batch.domains[1].x)
-        a, b = batch.domains[0].x * 2 - 1, batch.domains[1].x * 2 - 1
         c = self.config
+        a, b = (random_shift(d.x, c.jitter) * 2 - 1 for d in batch.domains)
         ca, cb = self.channels
         critic_a, critic_b = self._critic(self.disc_a), self._critic(self.disc_b)
         with ctx.autocast():
