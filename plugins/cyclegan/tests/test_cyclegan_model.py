@@ -67,6 +67,18 @@ def test_one_domain_data_and_bad_sizes_are_refused_with_the_fix():
         CycleGAN(CycleGANConfig(loss="mse"), _info())
 
 
+@pytest.mark.parametrize("jitter", [0, 2])
+def test_jitter_gives_the_step_new_shifts_of_the_same_images(jitter):
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, jitter=jitter), _info())
+    cycles = []
+    for seed in (1, 2):  # the same weights and images; only the global random stream differs
+        trial = copy.deepcopy(model)
+        torch.manual_seed(seed)
+        cycles.append(trial.train_step(_batch(), _ctx(trial))["cycle"].item())
+    assert (cycles[0] != cycles[1]) == (jitter > 0)
+
+
 @pytest.mark.parametrize("lambda_b", [None, 2.0])
 def test_cycle_and_identity_terms_follow_the_reference_convention_with_channels_converted(lambda_b):
     torch.manual_seed(0)
