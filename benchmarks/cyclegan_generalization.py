@@ -20,14 +20,14 @@ import torch
 from torch import nn
 
 from gentool.api import build, load
-from gentool_cyclegan.maths import to_channels
+from gentool_cyclegan.maths import network_channels, to_channels
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cyclegan_generalization.json"
 
 
 def classes(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The class `net` reads in each image of x (in [0, 1]), converted to the network's channel count."""
-    channels = next(m for m in net.modules() if isinstance(m, nn.Conv2d)).in_channels
+    channels = network_channels(net, x.shape[1])
     return torch.cat([net(to_channels(x[i:i + 500], channels))["logits"].argmax(1) for i in range(0, len(x), 500)])
 
 

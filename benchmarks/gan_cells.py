@@ -18,14 +18,16 @@ import json
 from pathlib import Path
 
 import torch
+
+# benchmarks/gan_rejection.py, beside this script (its folder is first on sys.path): the same rarest/largest/FID summary
+from gan_rejection import BLOCK, summary
 from torch.nn import functional
 
 from gentool.api import build, load
 from gentool.metrics.digits_classifier import load_digits_classifier
-from gentool.metrics.frechet import frechet_distance
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gan_cells.json"
-BLOCK, PILOT = 1000, 8192
+PILOT = 8192
 
 
 def pooled(x: torch.Tensor) -> torch.Tensor:
@@ -48,14 +50,6 @@ def kmeans(x: torch.Tensor, k: int, generator: torch.Generator, iterations: int 
     return centres
 
 
-def summary(classes: torch.Tensor, features: torch.Tensor, test: torch.Tensor) -> dict:
-    """Rarest and largest class share of `classes`, and the mean FID of up to five blocks of 1,000."""
-    shares = torch.bincount(classes, minlength=10).double() / len(classes)
-    blocks = [features[i:i + BLOCK] for i in range(0, min(len(features) // BLOCK, 5) * BLOCK, BLOCK)]
-    return {"rarest": shares.min().item(), "rarest_class": int(shares.argmin()), "largest": shares.max().item(),
-            "fid": sum(frechet_distance(b, test) for b in blocks) / max(len(blocks), 1), "kept": len(classes)}
-
-
 @torch.no_grad()
 def score(run: Path, args: argparse.Namespace) -> dict:
     model = load(run).eval()
@@ -68,7 +62,7 @@ def score(run: Path, args: argparse.Namespace) -> dict:
     read = [classifier(images[i:i + BLOCK]) for i in range(0, len(images), BLOCK)]
     classes = torch.cat([r["logits"].argmax(1) for r in read])
     features = torch.cat([r["features"] for r in read]).double()
-    row = {"none": summary(classes[PILOT:], features[PILOT:], test), "cells": {}}
+    row = {"none": summary(classes[PILOT:], features[PILOT:], test) | {"kept": len(images) - PILOT}, "cells": {}}
     coins = torch.rand(len(images), generator=torch.Generator().manual_seed(args.seed + 1))
     for k in args.cells:
         centres = kmeans(real, k, torch.Generator().manual_seed(0))
@@ -78,7 +72,7 @@ def score(run: Path, args: argparse.Namespace) -> dict:
         for cap in args.caps:
             keep = coins < (ratio.clamp(max=cap) / cap)[owner].float()
             keep[:PILOT] = False
-            result = summary(classes[keep], features[keep], test)
+            result = summary(classes[keep], features[keep], test) | {"kept": int(keep.sum())}
             result |= {"acceptance": keep[PILOT:].float().mean().item(), "ratio_range": [ratio.min().item(), ratio.max().item()]}
             row["cells"][f"{k}/{cap:g}"] = result
             print(f"{run.name} k={k} cap={cap:g}: ratio {ratio.min():.2f} - {ratio.max():.2f}, accepted "

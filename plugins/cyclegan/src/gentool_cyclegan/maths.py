@@ -20,6 +20,12 @@ def to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     raise ValueError(f"cannot convert {c}-channel images to {channels} channels")
 
 
+def network_channels(net: torch.nn.Module, default: int) -> int:
+    """Channels a feature network takes: those of its first convolution (`default` if it has none)."""
+    first = next((m for m in net.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    return first.in_channels if first is not None else default
+
+
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference over every element (the reference's nn.L1Loss)."""
     return (a.float() - b.float()).abs().mean()

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from gentool.api import Batch, DataInfo, GentoolError, NotApplicable, Stage, build, frozen, spectral_norm_if
 from gentool_cyclegan.config import CycleGANConfig
-from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, to_channels
+from gentool_cyclegan.maths import cycle_loss, identity_loss, network_channels, random_shift, to_channels
 from gentool_cyclegan.networks import PatchDiscriminator, ResnetGenerator, UnetGenerator, patch_grid
 from gentool_cyclegan.pool import ImagePool
 
@@ -47,12 +47,6 @@ def _shared_classes(info: DataInfo) -> int:
             f"{counts[0]} and {counts[1]} classes. Set model.class_planes=false."
         )
     return counts[0]
-
-
-def _in_channels(net: nn.Module, default: int) -> int:
-    """Channels a feature network takes: those of its first convolution (`default` if it has none)."""
-    first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
-    return first.in_channels if first is not None else default
 
 
 class CycleGAN(nn.Module):
@@ -202,7 +196,7 @@ class CycleGAN(nn.Module):
     @staticmethod
     def _logits(net: nn.Module, x: Tensor) -> Tensor:
         """A classifier's logits of images in [-1, 1], brought to the network's channels."""
-        return net(to_channels((x.float() + 1) / 2, _in_channels(net, x.shape[1])))["logits"]
+        return net(to_channels((x.float() + 1) / 2, network_channels(net, x.shape[1])))["logits"]
 
     @torch.no_grad()
     def _source_classes(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
