@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -10,6 +11,7 @@ from torch import Tensor, nn
 from gentool.api import Batch, DataInfo, GentoolError, Stage, build, diff_augment, frozen, r1_penalty
 from gentool_gan.config import GANConfig
 from gentool_gan.dcgan import Discriminator, Generator
+from gentool_gan.mixture import GeneratorMixture, stratified_latents
 from gentool_gan.mlp import PointDiscriminator, PointGenerator
 
 
@@ -32,18 +34,30 @@ class GAN(nn.Module):
         if info.kind == "points":
             if config.augment:
                 raise GentoolError(f"model.augment={config.augment} transforms images; points take augment=[].")
-            self.generator: nn.Module = PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
+            self.generator: nn.Module = self._generators(
+                lambda: PointGenerator(info.shape[0], config.latent_dim, config.mlp_width)
+            )
             self.discriminator: nn.Module = PointDiscriminator(
                 info.shape[0] * config.pack, config.mlp_width, config.spectral_norm
             )
         elif len(info.shape) == 3:
-            self.generator = Generator(info.shape, config.latent_dim, config.width)
+            self.generator = self._generators(lambda: Generator(info.shape, config.latent_dim, config.width))
             packed = (info.shape[0] * config.pack, *info.shape[1:])
             self.discriminator = Discriminator(
                 packed, config.width, config.spectral_norm, config.uses_batch_norm()
             )
         else:
             raise GentoolError(f"The gan model needs images (C, H, W) or points (D,); this dataset holds {info.shape}.")
+
+    def _generators(self, build_one: Callable[[], nn.Module]) -> nn.Module:
+        """One generator, or a mixture of `generators` of them."""
+        k = self.config.generators
+        return build_one() if k == 1 else GeneratorMixture(k, build_one)
+
+    def training_latents(self, n: int, device: torch.device) -> Tensor:
+        """z ~ N(0, I) for a training step; with a mixture, stratified so that every member gets its share."""
+        k, dim = self.config.generators, self.config.latent_dim
+        return torch.randn(n, dim, device=device) if k == 1 else stratified_latents(n, dim, k, device)
 
     # -- between the public range and the networks' -----------------------------------------------------------
     def to_critic(self, x: Tensor) -> Tensor:
@@ -83,7 +97,7 @@ class GAN(nn.Module):
         n, logs = len(real), {}
         for i in range(c.n_critic):
             last = i == c.n_critic - 1
-            z = torch.randn(n, c.latent_dim, device=real.device)
+            z = self.training_latents(n, real.device)
             with torch.set_grad_enabled(last), ctx.autocast():  # the last fakes also feed the generator's update
                 fake = self.generator(z)
             with ctx.autocast():
