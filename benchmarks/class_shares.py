@@ -8,8 +8,10 @@ is loaded, `--samples` images are drawn with the run's sample options from a gen
 run's own seed, so they are not the 1,000 that coverage.py scored) and read by core's digits classifier; FID is that
 of consecutive blocks of 1,000 against the test digits, mean and standard deviation over the first five. Each line
 also gives the odds that a draw of 1,000 from a generator with exactly these shares keeps every class at 7.5 % or
-more (issue 22's test per seed; cubed for three seeds), first for the real test digits' shares.
-Results: benchmarks/results/class_shares.json.
+more (issue 22's test per seed; cubed for three seeds), first for the real test digits' shares, and the recall of
+each class: the share of its test digits inside the k-NN manifold (k = 3) of the first 1,000 samples' features
+(Kynkäänniemi et al. 2019), which tells a class drawn too rarely (its digits still reached) from one whose kinds are
+dropped. Results: benchmarks/results/class_shares.json.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import torch
 from gentool.api import Evaluator, build, load
 from gentool.metrics.digits_classifier import load_digits_classifier
 from gentool.metrics.frechet import frechet_distance
+from gentool.metrics.precision_recall import knn_radii, manifold_share
 
 RESULTS = Path(__file__).resolve().parent / "results" / "class_shares.json"
 BLOCK = 1000
 FLOOR = 0.075
+RECALL_K = 3  # the recall metric's default
 
 
 def pass_odds(shares: torch.Tensor, samples: int = BLOCK, trials: int = 20_000) -> float:
@@ -38,15 +42,17 @@ def pass_odds(shares: torch.Tensor, samples: int = BLOCK, trials: int = 20_000) 
 
 
 @torch.no_grad()
-def score(run: Path, samples: int, seed: int, classifier, test_features: torch.Tensor) -> dict:
-    """Class shares of `samples` samples of `run`, and FID of its first five blocks of 1,000."""
+def score(run: Path, samples: int, seed: int, classifier, test_features: torch.Tensor, test_labels: torch.Tensor) -> dict:
+    """Class shares of `samples` samples of `run`, FID of its first five blocks of 1,000, recall of each class."""
     model = load(run).eval()
     images = Evaluator(model, build("dataset", "digits"), samples=samples, seed=seed).samples()
     outputs = [classifier(images[i:i + BLOCK]) for i in range(0, samples, BLOCK)]
     predicted = torch.cat([o["logits"].argmax(1) for o in outputs])
     shares = (torch.bincount(predicted, minlength=10).double() / samples).tolist()
     fids = [frechet_distance(o["features"].double(), test_features) for o in outputs[:5] if len(o["features"]) == BLOCK]
-    return {"samples": samples, "seed": seed, "shares": shares, "fid_blocks": fids}
+    radii = knn_radii(outputs[0]["features"], RECALL_K)
+    recall = [manifold_share(test_features[test_labels == c], outputs[0]["features"], radii) for c in range(10)]
+    return {"samples": samples, "seed": seed, "shares": shares, "fid_blocks": fids, "recall_per_class": recall}
 
 
 def main() -> None:
@@ -58,8 +64,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     classifier = load_digits_classifier(None)
+    split = build("dataset", "digits").split("test")
     with torch.no_grad():
-        test = classifier(build("dataset", "digits").split("test").x)
+        test = classifier(split.x)
+    test_labels = split.y
     test_features = test["features"].double()
     torch.manual_seed(0)
     real = torch.bincount(test["logits"].argmax(1), minlength=10).double() / len(test["logits"])
@@ -68,7 +76,7 @@ def main() -> None:
           f"passes {odds:.2f} per seed, {odds ** 3:.2f} on three")
     table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
-        row = score(run, args.samples, args.seed, classifier, test_features)
+        row = score(run, args.samples, args.seed, classifier, test_features, test_labels)
         table[run.name] = row
         RESULTS.write_text(json.dumps(table, indent=2) + "\n")
         shares, fids = row["shares"], row["fid_blocks"]
@@ -76,7 +84,8 @@ def main() -> None:
         spread = f" sd {statistics.stdev(fids):.2f}" if len(fids) > 1 else ""
         print(f"{run.name}: rarest class {100 * shares[rarest]:.2f} % (`{rarest}`), largest {100 * max(shares):.2f} %; "
               f"FID of {len(fids)} blocks of {BLOCK}: mean {statistics.mean(fids):.2f}{spread}; "
-              f"passes {(odds := pass_odds(torch.tensor(shares))):.2f} per seed, {odds ** 3:.2f} on three", flush=True)
+              f"passes {(odds := pass_odds(torch.tensor(shares))):.2f} per seed, {odds ** 3:.2f} on three; recall per "
+              f"class {' '.join(f'{r:.2f}' for r in row['recall_per_class'])}", flush=True)
 
 
 if __name__ == "__main__":
