@@ -73,3 +73,18 @@ def test_docs_plugins_md_documents_every_name_of_the_api():
     assert not undocumented, f"docs/plugins.md does not document: {undocumented}"
     named = set(re.findall(r"gentool\.api\.(\w+)", text))
     assert named <= set(gentool.api.__all__), f"docs/plugins.md names what the API lacks: {named - set(gentool.api.__all__)}"
+
+
+def test_one_torch_thread_runs_the_test_on_one_thread_and_restores_the_count():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        body = gentool.api.one_torch_thread()
+        next(body)
+        assert torch.get_num_threads() == 1
+        assert next(body, "done") == "done"
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -69,6 +69,7 @@ _LAZY = {
     "check_model_trains": "gentool.testing:check_model_trains",
     "check_images": "gentool.testing:check_images",
     "check_latents": "gentool.testing:check_latents",
+    "one_torch_thread": "gentool.testing:one_torch_thread",
     "train": "gentool.trainer.loop:train",
     "load": "gentool.checkpoint:load",
     "evaluate": "gentool.evaluate:evaluate",

@@ -13,8 +13,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+
+def one_torch_thread() -> Iterator[None]:
+    """Run a test on one torch thread, then restore the count: a plugin's conftest makes it an autouse fixture,
+    `one_thread = pytest.fixture(autouse=True)(one_torch_thread)`, so small models' tests neither fight over the
+    cores nor depend on how many there are."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def check_plugins_healthy() -> None:

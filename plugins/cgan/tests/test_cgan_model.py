@@ -17,13 +17,6 @@ from gentool_cgan.model import CGAN
 DIGITS = DataInfo("image", (1, 28, 28), 10, name="digits")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_registered_as_conditional():
     component = check_registered("model", "cgan")

@@ -15,13 +15,6 @@ from gentool_gan.model import GAN
 DIGITS = DataInfo("image", (1, 28, 28), 10, name="digits")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("members", [2, 3, 5])
 def test_normal_latents_pick_each_member_equally_often(members):

@@ -15,13 +15,6 @@ from gentool_gan.model import GAN
 FAST = {"log_every": 1, "sample_every": 1000, "checkpoint_every": 1000, "grid_size": 16}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _run(tmp_path, name, model, dataset=None, steps=2):
     raw = {"model": {"name": "gan", "batch_size": 8, "width": 8, "mlp_width": 16, **model}, "dataset": dataset or {"name": "digits"},

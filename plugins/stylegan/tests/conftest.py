@@ -3,14 +3,10 @@
 import os
 
 import pytest
-import torch
+
+from gentool.api import one_torch_thread
 
 os.environ.setdefault("GENTOOL_STRICT_PLUGINS", "1")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+one_thread = pytest.fixture(autouse=True)(one_torch_thread)
