@@ -35,12 +35,20 @@ def test_stratified_latents_split_a_batch_evenly_and_stay_normal():
         assert abs((column < -1).float().mean() - 0.1587) < 0.005  # the normal's tail below one standard deviation
 
 
-def test_a_batch_of_fewer_than_two_per_member_goes_to_fewer_members():
-    torch.manual_seed(1)
-    for n, members, active in [(3, 2, 1), (5, 4, 2), (1, 3, 1)]:
-        counts = torch.bincount(member_of(stratified_latents(n, 8, members, torch.device("cpu")), members),
+def test_a_batch_of_fewer_than_two_per_member_goes_to_fewer_members_in_turn():
+    def used(n, members, step, seed):
+        torch.manual_seed(seed)
+        counts = torch.bincount(member_of(stratified_latents(n, 8, members, torch.device("cpu"), step), members),
                                 minlength=members)
-        assert (counts > 0).sum() == active and counts[counts > 0].min() >= min(n, 2)
+        assert counts[counts > 0].min() >= min(n, 2)
+        return set(torch.nonzero(counts).flatten().tolist())
+
+    for n, members, active in [(3, 2, 1), (5, 4, 2), (1, 3, 1)]:
+        turns = [used(n, members, step, seed=step) for step in range(members)]
+        assert all(len(t) == active for t in turns)
+        assert set().union(*turns) == set(range(members))  # every member trains in turn
+        # torchrun ranks draw other random numbers but must pick the same members, whose gradients they average
+        assert all(used(n, members, step, seed=100 + step) == t for step, t in enumerate(turns))
 
 
 def test_each_latent_goes_through_its_own_member_in_order():

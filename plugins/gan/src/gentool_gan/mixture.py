@@ -22,16 +22,18 @@ def member_of(z: Tensor, members: int) -> Tensor:
     return (torch.special.ndtr(z[:, 0].float()) * members).long().clamp_(0, members - 1)
 
 
-def stratified_latents(n: int, dim: int, members: int, device: torch.device) -> Tensor:
+def stratified_latents(n: int, dim: int, members: int, device: torch.device, step: int = 0) -> Tensor:
     """n draws of z ~ N(0, I) of which each member gets floor(n / members) or one more, at random positions.
 
     Each draw's first coordinate is drawn from the normal restricted to its member's stratum, so the draws are
     still N(0, I) (a stratified sample) and a training batch gives no member fewer than 2, which its BatchNorm
-    needs: a batch of fewer than 2 per member goes to floor(n / 2) members picked at random.
+    needs: a batch of fewer than 2 per member goes to floor(n / 2) members taken in turn by `step`, the same on
+    every torchrun rank, so that all ranks average gradients of the same members.
     """
     z = torch.randn(n, dim, device=device)
     active = max(1, min(members, n // 2))
-    chosen = torch.randperm(members, device=device)[:active]
+    chosen = (step * active + torch.arange(active, device=device)) % members  # which members: rank-independent
+    chosen = chosen[torch.randperm(active, device=device)]  # in random order, so that n % active extra go anywhere
     stratum = chosen[torch.randperm(n, device=device) % active]
     u = torch.rand(n, device=device).clamp_(EDGE, 1.0 - EDGE)
     z[:, 0] = torch.special.ndtri((stratum + u) / members)

@@ -54,10 +54,10 @@ class GAN(nn.Module):
         k = self.config.generators
         return build_one() if k == 1 else GeneratorMixture(k, build_one)
 
-    def training_latents(self, n: int, device: torch.device) -> Tensor:
-        """z ~ N(0, I) for a training step; with a mixture, stratified so that every member gets its share."""
+    def training_latents(self, n: int, device: torch.device, step: int) -> Tensor:
+        """z ~ N(0, I) for training step `step`; with a mixture, stratified so that every member gets its share."""
         k, dim = self.config.generators, self.config.latent_dim
-        return torch.randn(n, dim, device=device) if k == 1 else stratified_latents(n, dim, k, device)
+        return torch.randn(n, dim, device=device) if k == 1 else stratified_latents(n, dim, k, device, step)
 
     # -- between the public range and the networks' -----------------------------------------------------------
     def to_critic(self, x: Tensor) -> Tensor:
@@ -97,7 +97,7 @@ class GAN(nn.Module):
         n, logs = len(real), {}
         for i in range(c.n_critic):
             last = i == c.n_critic - 1
-            z = self.training_latents(n, real.device)
+            z = self.training_latents(n, real.device, ctx.global_step)
             with torch.set_grad_enabled(last), ctx.autocast():  # the last fakes also feed the generator's update
                 fake = self.generator(z)
             with ctx.autocast():
