@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gentool.api import DataInfo, check_model_trains
+from gentool.api import DataInfo, check_latents, check_model_trains
 from gentool_gan.config import GANConfig
 from gentool_gan.dcgan import Generator
 from gentool_gan.mixture import GeneratorMixture, member_of, stratified_latents
@@ -71,3 +71,4 @@ def test_a_mixture_trains_on_batches_of_four_and_reloads_in_a_new_process(tmp_pa
     run = check_model_trains("gan", tmp_path, steps=3, options={"width": 8, "generators": 2, "batch_size": 4})
     assert isinstance(run.model.generator, GeneratorMixture)
     assert len(run.model.generator.members) == 2
+    check_latents(run.model)  # seeded draws, deterministic generate and walks through the mixture
