@@ -32,6 +32,7 @@ def classes(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def translated(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """F(x): the run's b2a translation of images in [0, 1], 500 at a time."""
     return torch.cat([model.translate(x[i:i + 500], "b2a") for i in range(0, len(x), 500)])
 
 

@@ -16,7 +16,8 @@ from gentool_gan.mlp import PointDiscriminator, PointGenerator
 
 
 class GAN(nn.Module):
-    """DCGAN (Radford et al. 2016) on images, an MLP pair on points; the loss is any registered adversarial loss.
+    """DCGAN (Radford et al. 2016) on images, an MLP pair on points; the loss is any registered adversarial loss;
+    `generators` > 1 puts a mixture of generators (gentool_gan.mixture) against the one discriminator.
 
     Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes
     (the last one adds the R1 penalty at the reals when `r1_gamma` > 0, every `r1_every` steps), then one
