@@ -13,6 +13,7 @@ import torch
 from gentool.api import DataInfo, GentoolError, check_images, check_latents, check_model_trains, check_registered, train
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.model import CGAN
+from gentool_cgan.networks import ConditionalBatchNorm2d
 
 DIGITS = DataInfo("image", (1, 28, 28), 10, name="digits")
 
@@ -60,11 +61,32 @@ def test_the_label_changes_the_image_and_the_noise_is_shared():
     model = CGAN(CGANConfig(width=8), DIGITS).eval()
     with torch.no_grad():  # give each class its own BatchNorm gains so the label visibly matters
         for norm in model.generator.norms:
-            norm.gain.weight.normal_(1.0, 0.5)
+            if isinstance(norm, ConditionalBatchNorm2d):
+                norm.gain.weight.normal_(1.0, 0.5)
     same_noise = [model.sample(2, labels=torch.tensor([c, c]), generator=torch.Generator().manual_seed(1)) for c in (3, 7)]
     assert not torch.allclose(same_noise[0], same_noise[1])
     again = model.sample(2, labels=torch.tensor([3, 3]), generator=torch.Generator().manual_seed(1))
     assert torch.equal(again, same_noise[0])
+
+
+@pytest.mark.parametrize("conditional_norms", ["coarse", "all"])
+def test_conditional_norms_choose_which_layers_take_the_label(conditional_norms):
+    """coarse: the full-size layer's BatchNorm has one gain and bias for every class, the coarser ones one per class;
+    all: every layer's is per class. Either way the label alone changes the image."""
+    model = CGAN(CGANConfig(width=8, conditional_norms=conditional_norms), DIGITS).eval()
+    *coarse, full_size = model.generator.norms
+    assert all(isinstance(norm, ConditionalBatchNorm2d) for norm in coarse)
+    per_class = {name for name, _ in full_size.named_parameters()} == {"gain.weight", "bias.weight"}
+    assert per_class == (conditional_norms == "all")
+    if not per_class:
+        assert full_size.weight.shape == full_size.bias.shape == (8,)
+    with torch.no_grad():
+        for norm in coarse:
+            norm.bias.weight.normal_(0.0, 1.0)
+    z = model.draw_latents(1, generator=torch.Generator().manual_seed(0)).repeat(2, 1)
+    with torch.no_grad():
+        three, seven = model.generate(z, labels=torch.tensor([3, 7]))
+    assert (three - seven).abs().max() > 1e-3  # exactly 0 if no layer took the label
 
 
 def test_projection_adds_the_class_embedding_times_the_features():

@@ -40,7 +40,7 @@ class CGAN(nn.Module):
                                f'{LABELLED}. For unlabelled images use the "gan" model.')
         self.loss = build("loss", config.loss, config.loss_options, prefix="model.loss_options", role="adversarial")
         k = info.num_classes
-        self.generator = Generator(info.shape, config.latent_dim, k, config.width)
+        self.generator = Generator(info.shape, config.latent_dim, k, config.width, config.conditional_norms)
         self.discriminator = Discriminator(
             info.shape, k, config.width, config.conditioning, config.spectral_norm,
             config.uses_batch_norm(),

@@ -29,15 +29,24 @@ class ConditionalBatchNorm2d(nn.Module):
         return self.norm(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
+class UnconditionalBatchNorm2d(nn.BatchNorm2d):
+    """`forward(x, labels)`: BatchNorm with one learned gain and bias for every class (the labels are ignored)."""
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:  # noqa: ARG002 - as ConditionalBatchNorm2d
+        return super().forward(x)
+
+
 class Generator(nn.Module):
     """`forward(z (N, latent_dim), labels (N,)) -> images (N, C, H, W)` in [-1, 1].
 
     Linear -> (width * 2^(k-1), H/2^k, W/2^k) seed; then k transposed convolutions (4x4, stride 2) doubling the
     size and halving the channels down to `width`; conditional BatchNorm and ReLU after the seed and after each of
-    them; a 3x3 convolution at full size to C channels and tanh.
+    them (with `conditional_norms="coarse"`, plain BatchNorm after the last, full-size one); a 3x3 convolution at
+    full size to C channels and tanh.
     """
 
-    def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int) -> None:
+    def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int,
+                 conditional_norms: str = "all") -> None:
         super().__init__()
         channels, height, wide = shape
         k = doubling_steps(height, wide, "The cgan model")
@@ -51,7 +60,8 @@ class Generator(nn.Module):
             self.norms.append(ConditionalBatchNorm2d(c // 2, num_classes))
             c //= 2
         self.ups.append(nn.ConvTranspose2d(c, c, 4, 2, 1, bias=False))
-        self.norms.append(ConditionalBatchNorm2d(c, num_classes))
+        self.norms.append(ConditionalBatchNorm2d(c, num_classes) if conditional_norms == "all"
+                          else UnconditionalBatchNorm2d(c))
         self.out = nn.Conv2d(c, channels, 3, 1, 1)
         dcgan_init(self)
 
