@@ -19,11 +19,11 @@ import statistics
 import time
 
 import torch
+from trainer_overhead import PlainBatches, PlainContext
 
 from gentool.config import apply_set
 from gentool.resolve import resolve
 from gentool.trainer.speed import apply_channels_last, channels_last_batch, fuse_optimizers, wants_channels_last
-from trainer_overhead import PlainBatches, PlainContext
 
 
 class Side:
