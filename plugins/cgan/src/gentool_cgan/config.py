@@ -29,7 +29,7 @@ class CGANConfig(AdversarialConfig):
         "coarse",
         description="G's BatchNorms that take a per-class gain and bias: all, or coarse (all but the full-size "
         "layer's, which keeps one learned gain and bias: the class is set at the coarser layers, and the full-size "
-        "layer's per-class affine costs about 6 % of a step on the CPU)",
+        "layer's per-class affine costs 4 - 7 % of a step on the CPU)",
     )
     conditioning: Literal["projection", "concat"] = Field(
         "projection",

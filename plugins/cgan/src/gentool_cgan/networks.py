@@ -46,7 +46,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, shape: tuple[int, ...], latent_dim: int, num_classes: int, width: int,
-                 conditional_norms: str = "all") -> None:
+                 conditional_norms: str = "coarse") -> None:
         super().__init__()
         channels, height, wide = shape
         k = doubling_steps(height, wide, "The cgan model")
