@@ -1,6 +1,6 @@
 """Class shares of 10,000 samples of finished digits runs, and FID of five draws of 1,000 of them; no training.
 
-    python benchmarks/class_shares.py RUN [RUN...] [--samples 10000] [--seed 11]
+    python benchmarks/class_shares.py RUN [RUN...] [--samples 10000] [--seed 11] [--sigma 1]
 
 A rarest class near 8 % moves by about 0.9 points between draws of 1,000 samples; 10,000 samples pin it to about
 0.3, which is what comparing two defaults needs. Each RUN (e.g. a folder `benchmarks/coverage.py --keep DIR` leaves)
@@ -11,7 +11,8 @@ also gives the odds that a draw of 1,000 from a generator with exactly these sha
 more (issue 22's test per seed; cubed for three seeds), first for the real test digits' shares, and the recall of
 each class: the share of its test digits inside the k-NN manifold (k = 3) of the first 1,000 samples' features
 (Kynkäänniemi et al. 2019), which tells a class drawn too rarely (its digits still reached) from one whose kinds are
-dropped. Results: benchmarks/results/class_shares.json.
+dropped. `--sigma S` draws the latents of a model with z ~ N(0, I) scaled by S instead (truncation below 1, a wider
+draw above), which shows where in z a rare class lies. Results: benchmarks/results/class_shares.json.
 """
 
 from __future__ import annotations
@@ -42,10 +43,21 @@ def pass_odds(shares: torch.Tensor, samples: int = BLOCK, trials: int = 20_000) 
 
 
 @torch.no_grad()
-def score(run: Path, samples: int, seed: int, classifier, test_features: torch.Tensor, test_labels: torch.Tensor) -> dict:
+def draw(model, samples: int, seed: int, sigma: float) -> torch.Tensor:
+    """`samples` images of `model` as its evaluation draws them; with `sigma` != 1 from its latents scaled by sigma
+    (z ~ N(0, sigma^2 I) for a model with Gaussian latents: truncation below 1, a wider draw above)."""
+    if sigma == 1:
+        return Evaluator(model, build("dataset", "digits"), samples=samples, seed=seed).samples()
+    z = model.draw_latents(samples, generator=torch.Generator().manual_seed(seed)) * sigma
+    return torch.cat([model.generate(z[i:i + BLOCK]) for i in range(0, samples, BLOCK)])
+
+
+@torch.no_grad()
+def score(run: Path, samples: int, seed: int, classifier, test_features: torch.Tensor, test_labels: torch.Tensor,
+          sigma: float = 1.0) -> dict:
     """Class shares of `samples` samples of `run`, FID of its first five blocks of 1,000, recall of each class."""
     model = load(run).eval()
-    images = Evaluator(model, build("dataset", "digits"), samples=samples, seed=seed).samples()
+    images = draw(model, samples, seed, sigma)
     outputs = [classifier(images[i:i + BLOCK]) for i in range(0, samples, BLOCK)]
     predicted = torch.cat([o["logits"].argmax(1) for o in outputs])
     shares = (torch.bincount(predicted, minlength=10).double() / samples).tolist()
@@ -61,6 +73,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sigma", type=float, default=1.0,
+                        help="scale the run's latents (models with z ~ N(0, I)); rows are then named RUN-sigmaS")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     classifier = load_digits_classifier(None)
@@ -76,13 +90,14 @@ def main() -> None:
           f"passes {odds:.2f} per seed, {odds ** 3:.2f} on three")
     table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
-        row = score(run, args.samples, args.seed, classifier, test_features, test_labels)
-        table[run.name] = row
+        row = score(run, args.samples, args.seed, classifier, test_features, test_labels, args.sigma)
+        name = run.name if args.sigma == 1 else f"{run.name}-sigma{args.sigma:g}"
+        table[name] = row | ({"sigma": args.sigma} if args.sigma != 1 else {})
         RESULTS.write_text(json.dumps(table, indent=2) + "\n")
         shares, fids = row["shares"], row["fid_blocks"]
         rarest = min(range(10), key=shares.__getitem__)
         spread = f" sd {statistics.stdev(fids):.2f}" if len(fids) > 1 else ""
-        print(f"{run.name}: rarest class {100 * shares[rarest]:.2f} % (`{rarest}`), largest {100 * max(shares):.2f} %; "
+        print(f"{name}: rarest class {100 * shares[rarest]:.2f} % (`{rarest}`), largest {100 * max(shares):.2f} %; "
               f"FID of {len(fids)} blocks of {BLOCK}: mean {statistics.mean(fids):.2f}{spread}; "
               f"passes {(odds := pass_odds(torch.tensor(shares))):.2f} per seed, {odds ** 3:.2f} on three; recall per "
               f"class {' '.join(f'{r:.2f}' for r in row['recall_per_class'])}", flush=True)
