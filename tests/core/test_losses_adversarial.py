@@ -14,6 +14,7 @@ from gentool.losses.adversarial import (
     NonSaturating,
     WassersteinGP,
     WassersteinGPConfig,
+    batch_independent_critic,
     gradient_penalty,
 )
 from gentool.registry import build
@@ -101,6 +102,27 @@ def test_discriminator_loss_sends_no_gradient_to_the_generator(cls):
     weight = torch.tensor(0.3, requires_grad=True)
     cls(None).discriminator(lambda x: weight * x[:, 0], REAL, fake).backward()
     assert fake.grad is None and weight.grad is not None and float(weight.grad) != 0.0
+
+
+@pytest.mark.parametrize("cls", [NonSaturating, Hinge, LeastSquares, WassersteinGP])
+def test_a_batch_independent_critic_scores_real_and_fake_in_one_call(cls):
+    torch.manual_seed(0)
+    patch_critic = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, 2), torch.nn.GroupNorm(4, 4), torch.nn.Conv2d(4, 1, 3))
+    calls: list[int] = []
+
+    def critic(x: torch.Tensor) -> torch.Tensor:  # 3x3 patches of logits per image, flattened
+        calls.append(len(x))
+        return patch_critic(x).reshape(-1)
+
+    n_fake = 5 if cls is WassersteinGP else 3  # the gradient penalty pairs reals with fakes
+    real, fake = torch.randn(5, 3, 11, 11), torch.randn(n_fake, 3, 11, 11)
+    torch.manual_seed(1)  # the same interpolates for the gradient penalty on both sides
+    apart = cls(None).discriminator(critic, real, fake)
+    calls_apart, calls[:] = list(calls), []
+    torch.manual_seed(1)
+    together = cls(None).discriminator(batch_independent_critic(critic), real, fake)
+    assert float(together) == pytest.approx(float(apart), rel=1e-5)
+    assert calls_apart[:2] == [5, n_fake] and calls[0] == 5 + n_fake and len(calls) == len(calls_apart) - 1
 
 
 def test_losses_are_registered_and_options_checked():

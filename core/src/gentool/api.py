@@ -61,6 +61,7 @@ _LAZY = {
     "check_split": "gentool.datasets.base:check_split",
     "frechet_distance": "gentool.metrics.frechet:frechet_distance",
     "r1_penalty": "gentool.regularizers:r1_penalty",
+    "batch_independent_critic": "gentool.losses.adversarial:batch_independent_critic",
     "diff_augment": "gentool.regularizers:diff_augment",
     "AUGMENT_POLICIES": "gentool.regularizers:AUGMENT_POLICIES",
     "save_image_grid": "gentool.images:save_samples",

@@ -100,6 +100,17 @@ def test_cycle_and_identity_terms_follow_the_reference_convention_with_channels_
     assert "identity" not in off.train_step(_batch(), _ctx(off))
 
 
+@pytest.mark.parametrize("norm", ["instance", "none", "batch"])
+def test_critics_score_real_and_fake_in_one_call_only_where_no_image_sees_another(norm):
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, discriminator_norm=norm), _info()).train()
+    critic = model._critic(model.disc_a)
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    alone_equals_joined = torch.allclose(critic(x[:3]), critic(x)[: critic(x[:3]).numel()], atol=1e-5)
+    assert getattr(critic, "batch_independent", False) is (norm != "batch")
+    assert alone_equals_joined is (norm != "batch")  # the mark holds exactly where it is given
+
+
 def test_cycle_noise_reaches_the_generator_that_translates_back():
     torch.manual_seed(0)
     model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8, identity=0, cycle_noise=0.3), _info())

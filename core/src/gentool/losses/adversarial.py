@@ -1,6 +1,9 @@
 """Adversarial losses: `discriminator(critic, real, fake) -> scalar` and `generator(fake_logits) -> scalar`.
 
-`critic(x) -> (N,)` maps a batch to raw scores (logits, no sigmoid). The discriminator loss detaches `fake`, so
+`critic(x) -> (N,)` maps a batch to raw scores (logits, no sigmoid; a critic that scores patches may return a
+whole multiple of N, each image's scores together). A critic with the attribute `batch_independent = True` (no batch
+statistics: its scores of an image do not depend on the rest of the batch) gets real and fake in one call, which
+runs its layers at twice the batch (see `batch_independent_critic`). The discriminator loss detaches `fake`, so
 the generator gets no gradient from it; the caller back-propagates it into the critic's weights only. Every value
 is computed in float32 from the logits with stable forms (softplus), so large logits never give log(0).
 """
@@ -20,9 +23,25 @@ from gentool.layers import eager
 Critic = Callable[[torch.Tensor], torch.Tensor]
 
 
+def batch_independent_critic(critic: Critic) -> Critic:
+    """`critic`, marked as one whose scores of an image do not depend on the rest of its batch (instance norm or no
+    norm, never batch norm): the losses then score real and fake data in one call. The caller vouches for it."""
+
+    def scores(x: torch.Tensor) -> torch.Tensor:
+        return critic(x)
+
+    scores.batch_independent = True  # type: ignore[attr-defined]
+    return scores
+
+
 def _scores(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The critic's float32 scores (N,) on real and on detached fake data."""
-    return critic(real).float().reshape(-1), critic(fake.detach()).float().reshape(-1)
+    """The critic's float32 scores on real and on detached fake data (flattened, as the critic gives them)."""
+    fake = fake.detach()
+    if getattr(critic, "batch_independent", False) and real.shape[1:] == fake.shape[1:]:
+        scores = critic(torch.cat([real, fake.to(real.dtype)])).float().reshape(-1)
+        cut = scores.numel() * len(real) // (len(real) + len(fake))
+        return scores[:cut], scores[cut:]
+    return critic(real).float().reshape(-1), critic(fake).float().reshape(-1)
 
 
 class NonSaturating:

@@ -7,7 +7,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.api import Batch, DataInfo, GentoolError, NotApplicable, Stage, build, frozen, spectral_norm_if
+from gentool.api import (
+    Batch,
+    DataInfo,
+    GentoolError,
+    NotApplicable,
+    Stage,
+    batch_independent_critic,
+    build,
+    frozen,
+    spectral_norm_if,
+)
 from gentool_cyclegan.config import CycleGANConfig
 from gentool_cyclegan.maths import cycle_loss, identity_loss, network_channels, random_shift, to_channels
 from gentool_cyclegan.networks import PatchDiscriminator, ResnetGenerator, UnetGenerator, patch_grid
@@ -47,6 +57,14 @@ def _shared_classes(info: DataInfo) -> int:
             f"{counts[0]} and {counts[1]} classes. Set model.class_planes=false."
         )
     return counts[0]
+
+
+def _split(generator: nn.Module, x: Tensor, extra: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """generator(x), and generator(extra) when given, from one call on both (for networks without batch statistics)."""
+    if extra is None:
+        return generator(x), None
+    out = generator(torch.cat([x, extra]))
+    return out[: len(x)], out[len(x) :]
 
 
 class CycleGAN(nn.Module):
@@ -99,9 +117,11 @@ class CycleGAN(nn.Module):
         return PatchDiscriminator(channels, c.disc_width, c.disc_layers, norm, spectral_norm_if(c.spectral_norm))
 
     # -- the networks' range and the critics ---------------------------------------------------------------------
-    @staticmethod
-    def _critic(disc: nn.Module):
-        return lambda x: disc(x).reshape(-1)  # one logit per patch, as the reference averages its patch losses
+    def _critic(self, disc: nn.Module):
+        """disc's logits, one per patch, flattened (the reference averages its patch losses); without batch norm
+        the losses may score real and fake images in one call."""
+        critic = lambda x: disc(x).reshape(-1)  # noqa: E731
+        return critic if self.config.discriminator_norm == "batch" else batch_independent_critic(critic)
 
     def _check(self, x: Tensor, direction: str) -> int:
         if direction not in DIRECTIONS:
@@ -144,17 +164,17 @@ class CycleGAN(nn.Module):
         ca, cb = self.channels
         critic_a, critic_b = self._critic(self.disc_a), self._critic(self.disc_b)
         with ctx.autocast():
-            fake_b = self.gen_ab(a)
-            fake_a = self.gen_ba(b)
+            # A generator treats every image alone (instance norm), so its translation and its identity input go
+            # through it as one batch: the same numbers, and convolutions at twice the batch run nearer the peak.
+            fake_b, same_b = _split(self.gen_ab, a, to_channels(b, ca) if c.identity > 0 else None)
+            fake_a, same_a = _split(self.gen_ba, b, to_channels(a, cb) if c.identity > 0 else None)
             rec_a, rec_b = self.gen_ba(self._noisy(fake_b)), self.gen_ab(self._noisy(fake_a))
         logs: dict[str, Any] = {}
         labels = self._source_classes(a, b) if c.semantic_weight > 0 or self.classes else None
         lambda_a, lambda_b = c.cycle_weight, c.cycle_weight if c.cycle_weight_b is None else c.cycle_weight_b
         cyc = cycle_loss(a, rec_a, lambda_a) + cycle_loss(b, rec_b, lambda_b)
         g_loss = cyc
-        if c.identity > 0:  # as the reference: G's identity term weighs lambda_B, F's lambda_A
-            with ctx.autocast():
-                same_b, same_a = self.gen_ab(to_channels(b, ca)), self.gen_ba(to_channels(a, cb))
+        if same_a is not None and same_b is not None:  # as the reference: G's identity term weighs lambda_B, F's lambda_A
             idt = identity_loss(b, same_b, c.identity * lambda_b) + identity_loss(a, same_a, c.identity * lambda_a)
             g_loss = g_loss + idt
             logs["identity"] = idt.detach()
