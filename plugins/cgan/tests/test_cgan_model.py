@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -10,7 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from gentool.api import DataInfo, GentoolError, check_images, check_latents, check_model_trains, check_registered, train
+from gentool.api import (
+    Batch,
+    DataInfo,
+    GentoolError,
+    StepContext,
+    check_images,
+    check_latents,
+    check_model_trains,
+    check_registered,
+    train,
+)
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.model import CGAN
 from gentool_cgan.networks import ConditionalBatchNorm2d
@@ -98,6 +109,25 @@ def test_projection_adds_the_class_embedding_times_the_features():
         phi = d.features(x)
         expected = phi @ d.head.weight[0] + d.head.bias[0] + (d.embed.weight[labels] * phi).sum(1)
         assert torch.allclose(d(x, labels), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_the_discriminator_loss_is_that_of_real_and_fake_scored_apart(conditioning, norm):
+    """Without BatchNorm in D the step scores real and fake images in one call; each image keeps its own label."""
+    torch.manual_seed(0)
+    model = CGAN(CGANConfig(width=8, conditioning=conditioning, discriminator_norm=norm), DIGITS).train()
+    before = copy.deepcopy(model)
+    real, labels = torch.rand(6, 1, 28, 28), torch.tensor([0, 1, 2, 3, 4, 9])
+    ctx = StepContext(device=torch.device("cpu"), stage="adversarial", optimizers=model.optimizers("adversarial"),
+                      autocast_dtype=None, clip_norm=None)
+    torch.manual_seed(5)
+    logs = model.train_step(Batch(real, labels, torch.arange(6)), ctx)
+    torch.manual_seed(5)  # the step's noise for its fakes
+    with torch.no_grad():
+        fake = before.generator(torch.randn(6, model.config.latent_dim), labels)
+        expected = before.loss.discriminator(lambda x: before.discriminator(x, labels), real * 2 - 1, fake)
+    assert float(logs["d_loss"]) == pytest.approx(float(expected), rel=1e-5)
 
 
 def test_trains_on_digits_and_reloads_in_a_new_process(tmp_path):

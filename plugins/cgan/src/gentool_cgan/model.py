@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.api import Batch, DataInfo, GentoolError, Stage, build, frozen
+from gentool.api import Batch, DataInfo, GentoolError, Stage, batch_independent_critic, build, frozen
 from gentool_cgan.config import CGANConfig
 from gentool_cgan.networks import Discriminator, Generator
 
@@ -63,8 +63,11 @@ class CGAN(nn.Module):
             raise GentoolError("The cgan model was handed a batch without labels; it trains only on labelled data.")
         real, labels = batch.x * 2.0 - 1.0, batch.y
 
-        def critic(x: Tensor) -> Tensor:
-            return self.discriminator(x, labels)
+        def critic(x: Tensor) -> Tensor:  # real and fake share the labels; joined, they take them twice
+            return self.discriminator(x, labels if len(x) == len(labels) else labels.repeat(len(x) // len(labels)))
+
+        if not self.config.uses_batch_norm():  # no image sees another: real and fake may be scored in one call
+            critic = batch_independent_critic(critic)
 
         for i in range(self.config.n_critic):
             last = i == self.config.n_critic - 1
