@@ -59,7 +59,7 @@ def _shared_classes(info: DataInfo) -> int:
     return counts[0]
 
 
-def _split(generator: nn.Module, x: Tensor, extra: Tensor | None) -> tuple[Tensor, Tensor | None]:
+def _in_one_call(generator: nn.Module, x: Tensor, extra: Tensor | None) -> tuple[Tensor, Tensor | None]:
     """generator(x), and generator(extra) when given, from one call on both (for networks without batch statistics)."""
     if extra is None:
         return generator(x), None
@@ -166,8 +166,8 @@ class CycleGAN(nn.Module):
         with ctx.autocast():
             # A generator treats every image alone (instance norm), so its translation and its identity input go
             # through it as one batch: the same numbers, and convolutions at twice the batch run nearer the peak.
-            fake_b, same_b = _split(self.gen_ab, a, to_channels(b, ca) if c.identity > 0 else None)
-            fake_a, same_a = _split(self.gen_ba, b, to_channels(a, cb) if c.identity > 0 else None)
+            fake_b, same_b = _in_one_call(self.gen_ab, a, to_channels(b, ca) if c.identity > 0 else None)
+            fake_a, same_a = _in_one_call(self.gen_ba, b, to_channels(a, cb) if c.identity > 0 else None)
             rec_a, rec_b = self.gen_ba(self._noisy(fake_b)), self.gen_ab(self._noisy(fake_a))
         logs: dict[str, Any] = {}
         labels = self._source_classes(a, b) if c.semantic_weight > 0 or self.classes else None
