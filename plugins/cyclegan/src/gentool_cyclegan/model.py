@@ -120,7 +120,10 @@ class CycleGAN(nn.Module):
     def _critic(self, disc: nn.Module):
         """disc's logits, one per patch, flattened (the reference averages its patch losses); without batch norm
         the losses may score real and fake images in one call."""
-        critic = lambda x: disc(x).reshape(-1)  # noqa: E731
+
+        def critic(x: Tensor) -> Tensor:
+            return disc(x).reshape(-1)
+
         return critic if self.config.discriminator_norm == "batch" else batch_independent_critic(critic)
 
     def _check(self, x: Tensor, direction: str) -> int:
