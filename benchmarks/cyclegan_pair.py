@@ -74,6 +74,10 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, default=None,
                         help="weights of a second digits-m network (scripts/train_digits_m_classifier.py --out): a2b "
                         "class preservation is also measured by it, independent of the network the semantic term uses")
+    parser.add_argument("--judge-a", type=Path, default=None,
+                        help="weights of a second grey-digits network (scripts/train_digits_classifier.py --out): b2a "
+                        "class preservation is also measured by it, for runs whose semantic term reads F(b) with core's "
+                        "digits network or one like it")
     parser.add_argument("--floor", action="store_true", help="only compute the honest b2a cycle floor (no training)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -103,6 +107,11 @@ def main() -> None:
         options = {"directions": ["a2b"], "features_options": {"weights": str(args.judge)}}
         judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
         m["class-preservation-judge"] = {**judged, "weights": str(args.judge)}
+    if args.judge_a:
+        model, data = api.load(out), api.build("dataset", "digits-m-pair")
+        options = {"directions": ["b2a"], "features_options": {"weights": str(args.judge_a)}}
+        judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
+        m["class-preservation-judge-a"] = {**judged, "weights": str(args.judge_a)}
     row = {"steps": summary["steps"], "train_seconds": summary["train_seconds"],
            "images_per_second": summary["images_per_second"], "options": args.sets, "seed": raw.get("seed", 0), "metrics": m}
     _store(RESULTS / args.results, args.name, row)
@@ -123,6 +132,10 @@ def main() -> None:
         judged = m["class-preservation-judge"]
         print(f"a2b class preservation by the second judge: {judged['a2b']:.3f} "
               f"(untranslated {judged['a2b_untranslated']:.3f})")
+    if args.judge_a:
+        judged = m["class-preservation-judge-a"]
+        print(f"b2a class preservation by the second grey-digits judge: {judged['b2a']:.3f} "
+              f"(untranslated {judged['b2a_untranslated']:.3f})")
     met = all(cls[d] >= 0.9 and fid[d + "_ratio"] <= 1 / 3 and cyc[d] <= 0.05 for d in ("a2b", "b2a"))
     print("targets met" if met else "targets NOT all met")
 

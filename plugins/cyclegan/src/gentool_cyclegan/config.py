@@ -75,6 +75,10 @@ class CycleGANConfig(AdversarialConfig):
         ("digits", "digits-m"), description="the registered classifier feature networks of domain A and of domain B "
         "used by semantic_weight"
     )
+    semantic_features_options: tuple[dict[str, Any], dict[str, Any]] = Field(
+        ({}, {}), description='options of the two semantic_features networks, e.g. [{"weights": "a.safetensors"}, {}] '
+        "for a classifier of domain A trained apart from the one that judges class preservation"
+    )
     semantic_directions: list[Literal["a2b", "b2a"]] = Field(
         ["a2b", "b2a"], min_length=1, description="the translations the semantic term applies to: a2b (G's), b2a "
         "(F's) or both"

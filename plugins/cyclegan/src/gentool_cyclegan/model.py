@@ -209,8 +209,9 @@ class CycleGAN(nn.Module):
         """The frozen classifiers of `semantic_features` (domain A's, domain B's), built on first use."""
         if self._classifiers is None:
             nets = []
-            for name in self.config.semantic_features:
-                net = build("features", name, {}, prefix="model.semantic_features").to(device).eval()
+            c = self.config
+            for name, options in zip(c.semantic_features, c.semantic_features_options, strict=True):
+                net = build("features", name, options, prefix="model.semantic_features_options").to(device).eval()
                 net.requires_grad_(False)
                 nets.append(net)
             self._classifiers = (nets[0], nets[1])
