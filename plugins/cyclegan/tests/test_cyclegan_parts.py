@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, to_channels
+from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, shuffle_channels, to_channels
 from gentool_cyclegan.networks import (
     FewChannelConv2d,
     InstanceNorm,
@@ -83,6 +83,20 @@ def test_jitter_moves_each_image_by_its_own_offset_within_the_bound():
     assert len(offsets) > 10  # images do not share one offset
     edge = torch.arange(12.0).expand(1, 1, 12, 12)  # columns 0..11: replicated edges keep the range
     assert random_shift(edge, 3).min() == 0 and random_shift(edge, 3).max() == 11
+
+
+def test_channel_shuffle_gives_each_image_an_order_of_its_own_channels():
+    torch.manual_seed(0)
+    x = torch.rand(200, 3, 5, 5)
+    shuffled = shuffle_channels(x)
+    orders = set()
+    for i in range(200):  # each output channel is one of the image's own channels, each used once
+        order = tuple(next(j for j in range(3) if torch.equal(shuffled[i, k], x[i, j])) for k in range(3))
+        assert sorted(order) == [0, 1, 2]
+        orders.add(order)
+    assert len(orders) == 6  # all six orders occur, the identity among them
+    grey = torch.rand(4, 1, 5, 5)
+    assert shuffle_channels(grey) is grey
 
 
 def test_channel_conversion_matches_pillow_grey_and_repeats_grey():

@@ -66,6 +66,11 @@ class CycleGANConfig(AdversarialConfig):
         0, ge=0, description="move each real image by a random offset of up to this many pixels (edges replicated) "
         "before it enters the step, as the reference's random crop does at 256 px; 0 turns it off"
     )
+    channel_shuffle: bool = Field(
+        False, description="give each real RGB image its channels in a random order before it enters the step: a "
+        "colour augmentation that keeps every shape, drawn from the same domain where colours are symmetric in the "
+        "channels (as digits-m's textures); grey images are left as they are"
+    )
     pool_size: int = Field(50, ge=0, description="past fakes each discriminator also sees (image pool); 0 turns it off")
     semantic_weight: float = Field(
         0.0, ge=0, description="CyCADA's semantic consistency: cross-entropy of a frozen classifier of each target "

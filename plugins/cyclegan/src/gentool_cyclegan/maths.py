@@ -53,3 +53,13 @@ def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
     cols = (dx + torch.arange(w, device=x.device))[:, None, None, :]  # (N, 1, 1, W)
     index = torch.arange(n, device=x.device)[:, None, None, None]
     return padded[index, torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]
+
+
+def shuffle_channels(x: torch.Tensor) -> torch.Tensor:
+    """Each image (N, C, H, W) with its channels in a random order of its own: a colour augmentation that keeps
+    every shape; x itself when C is 1."""
+    n, c, h, w = x.shape
+    if c == 1:
+        return x
+    order = torch.rand(n, c, device=x.device).argsort(dim=1)
+    return x.gather(1, order[:, :, None, None].expand(n, c, h, w))

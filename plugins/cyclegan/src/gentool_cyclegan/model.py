@@ -19,7 +19,14 @@ from gentool.api import (
     spectral_norm_if,
 )
 from gentool_cyclegan.config import CycleGANConfig
-from gentool_cyclegan.maths import cycle_loss, identity_loss, network_channels, random_shift, to_channels
+from gentool_cyclegan.maths import (
+    cycle_loss,
+    identity_loss,
+    network_channels,
+    random_shift,
+    shuffle_channels,
+    to_channels,
+)
 from gentool_cyclegan.networks import PatchDiscriminator, ResnetGenerator, UnetGenerator, patch_grid
 from gentool_cyclegan.pool import ImagePool
 
@@ -163,7 +170,10 @@ class CycleGAN(nn.Module):
             raise GentoolError("cyclegan needs batches of two domains (Batch.domains); the dataset gave one.")
         self._keep_for_grid(batch.domains[0].x, batch.domains[1].x)
         c = self.config
-        a, b = (random_shift(d.x, c.jitter) * 2 - 1 for d in batch.domains)
+        a, b = (random_shift(d.x, c.jitter) for d in batch.domains)
+        if c.channel_shuffle:
+            a, b = shuffle_channels(a), shuffle_channels(b)
+        a, b = a * 2 - 1, b * 2 - 1
         ca, cb = self.channels
         critic_a, critic_b = self._critic(self.disc_a), self._critic(self.disc_b)
         with ctx.autocast():
