@@ -121,7 +121,7 @@ def test_a_batch_independent_critic_scores_real_and_fake_in_one_call(cls):
     calls_apart, calls[:] = list(calls), []
     torch.manual_seed(1)
     together = cls(None).discriminator(batch_independent_critic(critic), real, fake)
-    assert float(together) == pytest.approx(float(apart), rel=1e-5)
+    assert together.item() == pytest.approx(apart.item(), rel=1e-5)
     assert calls_apart[:2] == [5, n_fake] and calls[0] == 5 + n_fake and len(calls) == len(calls_apart) - 1
 
 
