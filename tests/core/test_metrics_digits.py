@@ -64,3 +64,27 @@ def test_inception_score_of_real_test_digits_is_near_ten(outputs):
     score, _ = inception_score(out["test"]["logits"], splits=10)
     assert 9.0 < score <= 10.0
     assert inception_score(out["noise"]["logits"], splits=10)[0] < score / 2
+
+
+def test_a_users_own_weights_load_and_a_missing_or_foreign_file_is_refused_by_name(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from gentool.errors import GentoolError
+    from gentool.metrics.digits_classifier import WEIGHTS
+    from gentool.metrics.shapes_classifier import WEIGHTS as SHAPES_WEIGHTS
+
+    state = load_file(str(WEIGHTS))
+    state["head.bias"] = state["head.bias"] + 100 * F.one_hot(torch.tensor(3), 10).to(state["head.bias"].dtype)
+    own = tmp_path / "own.safetensors"
+    save_file(state, str(own))
+    net = load_digits_classifier(DigitsNetConfig(weights=str(own)))
+    with torch.no_grad():  # these weights, not the shipped ones: a head that always says 3
+        assert torch.equal(net(Digits().split("test").x[:50])["logits"].argmax(1), torch.full((50,), 3))
+    with pytest.raises(GentoolError, match=r'weights file ".*nope.safetensors" \(option `weights`\) does not exist'):
+        load_digits_classifier(DigitsNetConfig(weights=str(tmp_path / "nope.safetensors")))
+    with pytest.raises(GentoolError, match=r'shapes_classifier.safetensors" does not hold digits classifier weights'):
+        load_digits_classifier(DigitsNetConfig(weights=str(SHAPES_WEIGHTS)))
+    text = tmp_path / "notes.safetensors"
+    text.write_text("not a weights file")
+    with pytest.raises(GentoolError, match="does not hold digits classifier weights"):
+        load_digits_classifier(DigitsNetConfig(weights=str(text)))

@@ -55,6 +55,7 @@ _LAZY = {
     "doubling_steps": "gentool.layers:doubling_steps",
     "spectral_norm_if": "gentool.layers:spectral_norm_if",
     "strided_features": "gentool.layers:strided_features",
+    "load_network_weights": "gentool.metrics.network_weights:load_network_weights",
     "all_reduce_sum": "gentool.distributed:all_reduce_sum",
     "all_reduce_mean": "gentool.distributed:all_reduce_mean",
     "all_gather_cat": "gentool.distributed:all_gather_cat",

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gentool.errors import GentoolError
+from gentool.metrics.network_weights import load_network_weights
 
 WEIGHTS = Path(__file__).parent / "weights" / "digits_classifier.safetensors"
 MEAN, STD = 0.1307, 0.3081  # pixel statistics of handwritten digits
@@ -48,15 +49,5 @@ class DigitsClassifier(nn.Module):
 
 def load_digits_classifier(config: Any) -> DigitsClassifier:
     """The classifier with the shipped weights (or `config.weights`), in eval mode."""
-    from safetensors.torch import load_file
-
-    path = Path(config.weights) if getattr(config, "weights", None) else WEIGHTS
-    if not path.is_file():
-        raise GentoolError(
-            f'The digits classifier weights "{path}" are missing. Reinstall gentool-core, or train them with '
-            "`python scripts/train_digits_classifier.py` from a gentool checkout."
-        )
-    model = DigitsClassifier()
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    model.load_state_dict(state)
-    return model.eval()
+    return load_network_weights(DigitsClassifier(), config, WEIGHTS, "digits classifier",
+                                "scripts/train_digits_classifier.py", "gentool-core")

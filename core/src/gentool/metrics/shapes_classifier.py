@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gentool.errors import GentoolError
+from gentool.metrics.network_weights import load_network_weights
 
 WEIGHTS = Path(__file__).parent / "weights" / "shapes_classifier.safetensors"
 SIZE = 32
@@ -53,14 +54,5 @@ class ShapesClassifier(nn.Module):
 
 def load_shapes_classifier(config: Any) -> ShapesClassifier:
     """The classifier with the shipped weights (or `config.weights`), in eval mode."""
-    from safetensors.torch import load_file
-
-    path = Path(config.weights) if getattr(config, "weights", None) else WEIGHTS
-    if not path.is_file():
-        raise GentoolError(
-            f'The shapes classifier weights "{path}" are missing. Reinstall gentool-core, or train them with '
-            "`python scripts/train_shapes_classifier.py` from a gentool checkout."
-        )
-    model = ShapesClassifier()
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()})
-    return model.eval()
+    return load_network_weights(ShapesClassifier(), config, WEIGHTS, "shapes classifier",
+                                "scripts/train_shapes_classifier.py", "gentool-core")

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gentool.api import GentoolError
+from gentool.api import GentoolError, load_network_weights
 
 WEIGHTS = Path(__file__).parent / "weights" / "digits_m_classifier.safetensors"
 LAYOUT = 4  # side of the average-pooled colour layout the auxiliary head regresses
@@ -52,14 +52,5 @@ class DigitsMClassifier(nn.Module):
 
 def load_digits_m_classifier(config: Any) -> DigitsMClassifier:
     """The classifier with the shipped weights (or `config.weights`), in eval mode."""
-    from safetensors.torch import load_file
-
-    path = Path(config.weights) if getattr(config, "weights", None) else WEIGHTS
-    if not path.is_file():
-        raise GentoolError(
-            f'The digits-m classifier weights "{path}" are missing. Reinstall gentool-cyclegan, or train them with '
-            "`python plugins/cyclegan/scripts/train_digits_m_classifier.py` from a gentool checkout."
-        )
-    model = DigitsMClassifier()
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()})
-    return model.eval()
+    return load_network_weights(DigitsMClassifier(), config, WEIGHTS, "digits-m classifier",
+                                "plugins/cyclegan/scripts/train_digits_m_classifier.py", "gentool-cyclegan")

@@ -81,7 +81,7 @@ class CycleGANConfig(AdversarialConfig):
         "used by semantic_weight"
     )
     semantic_features_options: tuple[dict[str, Any], dict[str, Any]] = Field(
-        ({}, {}), description='options of the two semantic_features networks, e.g. [{"weights": "a.safetensors"}, {}] '
+        ({}, {}), description='options of the two semantic_features networks, e.g. [{weights = "a.safetensors"}, {}] '
         "for a classifier of domain A trained apart from the one that judges class preservation"
     )
     semantic_directions: list[Literal["a2b", "b2a"]] = Field(
