@@ -33,7 +33,7 @@ def load_network_weights(model: nn.Module, config: Any, shipped: Path, name: str
         state = load_file(str(path))
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except Exception as exc:  # safetensors and load_state_dict raise several kinds for a foreign file
-        reason = str(exc).strip().splitlines()[0][:200]
+        reason = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2])[:240]
         raise GentoolError(
             f'"{path}" does not hold {name} weights ({type(exc).__name__}: {reason}). Give a file that '
             f"`python {script} --out FILE` wrote."
