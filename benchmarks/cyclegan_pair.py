@@ -30,6 +30,13 @@ IMAGES = ROOT / "docs" / "images"
 METRICS = ["translation-fid", "class-preservation", "cycle"]
 
 
+def _second_judges(args: argparse.Namespace) -> dict[str, tuple[str, Path, str]]:
+    """Results key -> (direction, weights, what it is) of each second judge the command line gives."""
+    judges = {"class-preservation-judge": ("a2b", args.judge, "digits-m judge"),
+              "class-preservation-judge-a": ("b2a", args.judge_a, "grey-digits judge")}
+    return {key: judge for key, judge in judges.items() if judge[1]}
+
+
 def _value(text: str):
     try:
         return json.loads(text)
@@ -102,16 +109,13 @@ def main() -> None:
     raw["out"] = str(out)
     summary = api.train(raw).summary
     m = summary["metrics"]
-    if args.judge:
+    judges = _second_judges(args)
+    if judges:  # the run loaded once for every judge
         model, data = api.load(out), api.build("dataset", "digits-m-pair")
-        options = {"directions": ["a2b"], "features_options": {"weights": str(args.judge)}}
-        judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
-        m["class-preservation-judge"] = {**judged, "weights": str(args.judge)}
-    if args.judge_a:
-        model, data = api.load(out), api.build("dataset", "digits-m-pair")
-        options = {"directions": ["b2a"], "features_options": {"weights": str(args.judge_a)}}
-        judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
-        m["class-preservation-judge-a"] = {**judged, "weights": str(args.judge_a)}
+        for key, (direction, weights, _) in judges.items():
+            options = {"directions": [direction], "features_options": {"weights": str(weights)}}
+            judged = api.evaluate(model, data, [("class-preservation", options)])["class-preservation"]
+            m[key] = {**judged, "weights": str(weights)}
     row = {"steps": summary["steps"], "train_seconds": summary["train_seconds"],
            "images_per_second": summary["images_per_second"], "options": args.sets, "seed": raw.get("seed", 0), "metrics": m}
     _store(RESULTS / args.results, args.name, row)
@@ -128,14 +132,10 @@ def main() -> None:
     for d in ("a2b", "b2a"):
         print(f"| {d} | {fid[d]:.2f} | {fid[d + '_untranslated']:.2f} | {fid[d + '_ratio']:.3f} | {cls[d]:.3f} | "
               f"{cls[d + '_untranslated']:.3f} | {cyc[d]:.4f} |")
-    if args.judge:
-        judged = m["class-preservation-judge"]
-        print(f"a2b class preservation by the second judge: {judged['a2b']:.3f} "
-              f"(untranslated {judged['a2b_untranslated']:.3f})")
-    if args.judge_a:
-        judged = m["class-preservation-judge-a"]
-        print(f"b2a class preservation by the second grey-digits judge: {judged['b2a']:.3f} "
-              f"(untranslated {judged['b2a_untranslated']:.3f})")
+    for key, (direction, _, what) in judges.items():
+        judged = m[key]
+        print(f"{direction} class preservation by the second {what}: {judged[direction]:.3f} "
+              f"(untranslated {judged[direction + '_untranslated']:.3f})")
     met = all(cls[d] >= 0.9 and fid[d + "_ratio"] <= 1 / 3 and cyc[d] <= 0.05 for d in ("a2b", "b2a"))
     print("targets met" if met else "targets NOT all met")
 
