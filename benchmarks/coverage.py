@@ -15,6 +15,7 @@ Run alone: other processes distort the timings.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import re
 import tempfile
@@ -40,6 +41,16 @@ def with_overrides(base: dict, overrides: list[str]) -> dict:
     for item in overrides:
         apply_set(raw, item)
     return raw
+
+
+def store(path: Path, label: str, rows: list[dict]) -> None:
+    """Adds or replaces one label's rows in the results file (runs side by side add theirs one at a time)."""
+    path.parent.mkdir(exist_ok=True)
+    with open(Path(tempfile.gettempdir()) / f"{path.stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = json.loads(path.read_text()) if path.is_file() else {}
+        table[label] = rows
+        path.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def shares(evaluator: Evaluator, images: torch.Tensor) -> list[float]:
@@ -125,11 +136,7 @@ def main() -> None:
             for step, values in row["trace"].items():
                 print(f"  step {step}: " + " ".join(f"{100 * v:4.1f}" for v in values), flush=True)
         rows.append(row)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"coverage_{args.model}.json"
-    table = json.loads(path.read_text()) if path.is_file() else {}
-    table[label] = rows
-    path.write_text(json.dumps(table, indent=2) + "\n")
+    store(RESULTS / f"coverage_{args.model}.json", label, rows)
     mins = [100 * min(r["shares"]) for r in rows]
     print(f"\n| {label} | " + " / ".join(f"{m:.1f}" for m in mins) + " | "
           + " / ".join(f"{r['fid']:.2f}" for r in rows) + " | "

@@ -9,6 +9,7 @@ import torch
 
 from gentool.errors import GentoolError
 from gentool.losses.adversarial import (
+    ForwardKL,
     Hinge,
     LeastSquares,
     NonSaturating,
@@ -96,7 +97,7 @@ def test_wasserstein_generator_and_drift():
     assert float(loss) == pytest.approx((0.0 - 1.0) + 0.5 * (0.0 + 4.0) / 2)
 
 
-@pytest.mark.parametrize("cls", [NonSaturating, Hinge, LeastSquares, WassersteinGP])
+@pytest.mark.parametrize("cls", [NonSaturating, Hinge, LeastSquares, WassersteinGP, ForwardKL])
 def test_discriminator_loss_sends_no_gradient_to_the_generator(cls):
     fake = FAKE.clone().requires_grad_(True)
     weight = torch.tensor(0.3, requires_grad=True)
@@ -104,7 +105,7 @@ def test_discriminator_loss_sends_no_gradient_to_the_generator(cls):
     assert fake.grad is None and weight.grad is not None and float(weight.grad) != 0.0
 
 
-@pytest.mark.parametrize("cls", [NonSaturating, Hinge, LeastSquares, WassersteinGP])
+@pytest.mark.parametrize("cls", [NonSaturating, Hinge, LeastSquares, WassersteinGP, ForwardKL])
 def test_a_batch_independent_critic_scores_real_and_fake_in_one_call(cls):
     torch.manual_seed(0)
     patch_critic = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, 2), torch.nn.GroupNorm(4, 4), torch.nn.Conv2d(4, 1, 3))
@@ -126,9 +127,37 @@ def test_a_batch_independent_critic_scores_real_and_fake_in_one_call(cls):
 
 
 def test_losses_are_registered_and_options_checked():
-    for name, cls in [("nonsaturating", NonSaturating), ("hinge", Hinge), ("lsgan", LeastSquares), ("wasserstein-gp", WassersteinGP)]:
+    for name, cls in [("nonsaturating", NonSaturating), ("hinge", Hinge), ("lsgan", LeastSquares), ("wasserstein-gp", WassersteinGP), ("forward-kl", ForwardKL)]:
         loss = build("loss", name, {})
         assert isinstance(loss, cls) and loss.role == "adversarial"
     assert build("loss", "wasserstein-gp", {"gp_weight": 5.0}).config.gp_weight == 5.0
     with pytest.raises(GentoolError, match="model.loss_options.gp_wieght"):
         build("loss", "wasserstein-gp", {"gp_wieght": 5.0}, prefix="model.loss_options")
+
+
+def test_forward_kl_weights_each_fake_by_the_density_ratio():
+    # logits 0 and log 3: density ratios 1 and 3, weights normalised to mean 1 are 0.5 and 1.5
+    logits = torch.tensor([0.0, math.log(3.0)], requires_grad=True)
+    loss = build("loss", "forward-kl", {})
+    g = loss.generator(logits)
+    assert float(g.detach()) == pytest.approx(-(0.5 * 0.0 + 1.5 * math.log(3.0)) / 2, rel=1e-6)
+    g.backward()
+    assert logits.grad.tolist() == pytest.approx([-0.25, -0.75], rel=1e-6)
+    # the non-saturating loss does the opposite: the fake D finds less real moves more
+    ns_logits = torch.tensor([0.0, math.log(3.0)], requires_grad=True)
+    NonSaturating(None).generator(ns_logits).backward()
+    assert ns_logits.grad.tolist() == pytest.approx([-0.25, -0.125], rel=1e-6)
+
+
+def test_forward_kl_power_zero_is_the_reverse_kl_and_large_logits_stay_finite():
+    logits = torch.tensor([-2.0, 1.0, 5.0], requires_grad=True)
+    build("loss", "forward-kl", {"power": 0.0}).generator(logits).backward()
+    assert logits.grad.tolist() == pytest.approx([-1 / 3] * 3)
+    huge = torch.tensor([1e4, 0.0, -1e4], requires_grad=True)
+    g = build("loss", "forward-kl", {}).generator(huge)
+    g.backward()
+    assert torch.isfinite(g) and huge.grad.tolist() == pytest.approx([-1.0, 0.0, 0.0])
+    d = build("loss", "forward-kl", {}).discriminator(identity, REAL, FAKE)
+    assert float(d) == pytest.approx(float(NonSaturating(None).discriminator(identity, REAL, FAKE)))
+    with pytest.raises(GentoolError, match="power"):
+        build("loss", "forward-kl", {"power": -1.0}, prefix="model.loss_options")

@@ -89,7 +89,7 @@ class AdversarialConfig(ModelConfig):
     n_critic: int = Field(1, ge=1, description="discriminator updates per generator update (5 is usual for wasserstein-gp)")
     loss: ComponentName("loss") = Field(
         "nonsaturating",
-        description='adversarial loss by name: "nonsaturating" (DCGAN\'s), "hinge", "lsgan", "wasserstein-gp", or any '
+        description='adversarial loss by name: "nonsaturating" (DCGAN\'s), "hinge", "lsgan", "wasserstein-gp", "forward-kl", or any '
         "registered adversarial loss",
     )
     loss_options: dict[str, Any] = Field(

@@ -22,6 +22,12 @@ def register_builtin(register: Any) -> None:
         summary="Wasserstein critic with gradient penalty (Gulrajani et al. 2017)",
     )
     register("lsgan", f"{ADVERSARIAL}:LeastSquares", summary="least-squares GAN loss (Mao et al. 2017)")
+    register(
+        "forward-kl",
+        f"{ADVERSARIAL}:ForwardKL",
+        config=f"{ADVERSARIAL}:ForwardKLConfig",
+        summary="KL(data || model) for G on a logistic D, each fake weighted by D's density ratio (f-GAN)",
+    )
     register("bce", f"{RECONSTRUCTION}:BinaryCrossEntropy", summary="Bernoulli likelihood on pixels in [0, 1]")
     register("mse", f"{RECONSTRUCTION}:SquaredError", summary="squared error, summed per sample (Gaussian likelihood)")
     register("l2", f"{RECONSTRUCTION}:SquaredError", summary="squared error, summed per sample (same as mse)")

@@ -141,3 +141,40 @@ class WassersteinGP:
 
     def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
         return -fake_logits.float().mean()
+
+
+class ForwardKLConfig(ComponentConfig):
+    """Options of `forward-kl`."""
+
+    power: float = Field(
+        1.0,
+        ge=0,
+        le=2,
+        description="exponent b of the density ratio that weights each fake in G's loss: 1 is KL(data || model), "
+        "0 is KL(model || data), values between temper the weights",
+    )
+
+
+class ForwardKL:
+    """f-GAN's KL(data || model) for G (Nowozin et al. 2016; Poole et al. 2016) on a logistic D.
+
+    D minimises the log loss of `nonsaturating`, so its logit d estimates log p_data/p_G. The functional gradient
+    of KL(data || model) moves each fake up d with weight r = exp(d): fakes where the data has more mass than G
+    move most, where the non-saturating loss gives them the least weight (1 - sigmoid(d) falls like 1/r). G
+    minimises -mean(w * d) with w = r**power normalised to mean 1 over the batch and detached, so the gradient is
+    that of -E[r**power] up to the batch's positive scale and a few large logits cannot overflow it.
+    """
+
+    role: ClassVar[str] = "adversarial"
+
+    def __init__(self, config: ForwardKLConfig | None = None) -> None:
+        self.config = config or ForwardKLConfig()
+
+    def discriminator(self, critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_logits, fake_logits = _scores(critic, real, fake)
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        logits = fake_logits.float().reshape(-1)
+        weights = torch.softmax(self.config.power * logits.detach(), dim=0) * logits.numel()
+        return -(weights * logits).mean()
