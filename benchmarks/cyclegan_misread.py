@@ -1,0 +1,61 @@
+"""Where b2a loses the class: the test digits-m images whose translation core's digits network misreads.
+
+    python benchmarks/cyclegan_misread.py RUN [--out misread.png] [--show 64]
+
+RUN is a cyclegan run on `digits-m-pair`. Prints b2a class preservation, how many of the misread translations
+come from sources the digits-m network reads correctly (so the class was there to keep), and the errors by true
+and by predicted class; writes a grid of the first --show misread images in test order, each as source | F(b).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gentool import api
+from gentool.evaluate import Evaluator
+
+SOURCE, TARGET = 1, 0  # b2a: digits-m to grey digits
+
+
+def tile(image: torch.Tensor) -> np.ndarray:
+    """An image (C, H, W) in [0, 1] as RGB uint8 (H, W, 3)."""
+    rgb = image.expand(3, -1, -1) if image.shape[0] == 1 else image
+    return (rgb.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("misread.png"))
+    parser.add_argument("--show", type=int, default=64, help="misread images in the grid (rows of 8)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = api.load(args.run)
+    evaluator = Evaluator(model, api.build("dataset", "digits-m-pair"))
+    source, labels = evaluator.real("test", domain=SOURCE), evaluator.real_labels("test", domain=SOURCE)
+    with torch.no_grad():
+        translated = torch.cat([model.translate(batch, "b2a").float().cpu() for batch in evaluator.batches(source)])
+    read = evaluator.features(translated, "digits", None, domain=TARGET)["logits"].argmax(1)
+    source_read = evaluator.features(source, "digits-m", None, domain=SOURCE)["logits"].argmax(1)
+    wrong = read != labels
+    print(f"b2a class preservation {1 - wrong.double().mean().item():.3f}; misread {int(wrong.sum())} of {len(labels)}, "
+          f"of which the digits-m network reads the source correctly: {int((wrong & (source_read == labels)).sum())}")
+    print("misread by true class:     ", torch.bincount(labels[wrong], minlength=10).tolist())
+    print("misread by predicted class:", torch.bincount(read[wrong], minlength=10).tolist())
+    shown = torch.nonzero(wrong).flatten()[: args.show - args.show % 8].tolist()
+    if shown:
+        pairs = [np.concatenate([tile(source[i]), tile(translated[i])], axis=1) for i in shown]
+        rows = [np.concatenate(pairs[r : r + 8], axis=1) for r in range(0, len(pairs), 8)]
+        grid = np.concatenate(rows, axis=0)
+        Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(args.out)
+        print(f"wrote {args.out}: {len(shown)} misread images, source | F(b), in test order")
+
+
+if __name__ == "__main__":
+    main()
