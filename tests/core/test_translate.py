@@ -116,3 +116,20 @@ def test_the_command_translates_and_refuses_with_exit_status_2(run_dir, tmp_path
     wrong = run_gentool("translate", str(run_dir), "--direction", "b2c", "--images", str(tmp_path / "in"),
                         "--out", str(tmp_path / "other"))
     assert wrong.code == 2 and "a2b, b2a" in wrong.text
+
+
+def test_the_command_takes_the_models_translation_options(run_dir, tmp_path):
+    from support import run_gentool
+
+    _grey(tmp_path / "in" / "x.png", 0)
+    done = run_gentool("translate", str(run_dir), "--direction", "a2b", "--images", str(tmp_path / "in"),
+                       "--out", str(tmp_path / "out"), "--device", "cpu", "--set", "shift=1")
+    assert done.code == 0, done.text
+    plain = translate_run(run_dir, "a2b", tmp_path / "plain", images=tmp_path / "in")
+    views = translate_run(run_dir, "a2b", tmp_path / "views", images=tmp_path / "in", options={"shift": 1})
+    assert np.asarray(Image.open(views.files[0])).tolist() == np.asarray(Image.open(tmp_path / "out" / "x.png")).tolist()
+    assert not np.array_equal(np.asarray(Image.open(views.files[0])), np.asarray(Image.open(plain.files[0])))
+    wrong = run_gentool("translate", str(run_dir), "--direction", "a2b", "--images", str(tmp_path / "in"),
+                        "--out", str(tmp_path / "wrong"), "--set", "shfit=1")
+    assert wrong.code == 2 and 'Did you mean "shift"' in wrong.text and "Traceback" not in wrong.text
+    assert not (tmp_path / "wrong").exists()

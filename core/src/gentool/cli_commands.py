@@ -65,7 +65,7 @@ def info(
     if component.sample_config is not None:
         out.print(
             "Sample options (sample.KEY) are chosen at sample time: `gentool run|eval --set sample.KEY=VALUE`, "
-            "`gentool sample RUN --set KEY=VALUE`."
+            "`gentool sample RUN --set KEY=VALUE` (a translation model: `gentool translate RUN --set KEY=VALUE`)."
         )
 
 
@@ -254,13 +254,17 @@ def translate(
     convert: Annotated[bool, typer.Option(help="turn grey inputs into RGB (or RGB into grey) for the source domain")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace files that already exist in --out")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps")] = "auto",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="a translation option KEY=VALUE, e.g. shift=1 (repeatable)")
+    ] = None,
 ) -> None:
     """Translate images to the other domain: one file per input under the same relative name, and a grid of source |
     translated | translated back."""
+    from gentool.sampling import sample_sets
     from gentool.translate import translate_run
 
     done = translate_run(run_dir, direction, out_dir, images=images, dataset=dataset, split=split,
-                         overwrite=overwrite, convert=convert, device=device)
+                         overwrite=overwrite, convert=convert, device=device, options=sample_sets(set_ or []))
     out.print(f"Translated {len(done.files)} images ({done.direction}) into {out_dir}; grid: {done.grid}")
 
 

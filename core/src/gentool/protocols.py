@@ -131,7 +131,7 @@ class Model(Protocol):
     saved weights); `end_stage(stage, ctx)` called after a stage; `report_metrics: tuple[str, ...]` naming cheap
     metrics that every `gentool run` of the model computes at the end besides the requested ones (a VQ-VAE: recon
     and codebook); `extra_state() -> dict[str, Tensor]` and `load_extra_state(state)` for training state that is not
-    in the state_dict but must survive a resume (an image pool); `translate(x, direction)` with
+    in the state_dict but must survive a resume (an image pool); `translate(x, direction[, options])` with
     `directions: tuple[str, ...]` for translation models; `grid(n, generator) -> images` for what the training
     sample grids show when it is not plain samples (source | translation | cycle rows).
     """

@@ -8,7 +8,9 @@ import torch
 from torch import nn
 
 import gentool.api as api
+from gentool_cyclegan.config import CycleGANConfig
 from gentool_cyclegan.maths import to_channels
+from gentool_cyclegan.model import CycleGAN
 from gentool_cyclegan.textures import blend, random_crops, texture
 
 
@@ -93,6 +95,17 @@ def test_metrics_on_a_channel_swap_equal_the_untranslated_figures():
     assert cyc["a2b"] == pytest.approx(0.0, abs=1e-6)  # grey -> RGB -> grey is exact
     assert cyc["b2a"] > 0.05  # RGB -> grey loses the colour
     assert cls["b2a"] < 0.5 and fid["a2b"] > 10  # untranslated, each domain is hard to read for the other's judge
+
+
+def test_translation_metrics_translate_with_the_runs_sample_options():
+    dataset = api.build("dataset", "digits-m-pair", {"textures": 5})
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8), dataset.info()).eval().requires_grad_(False)
+    plain = api.evaluate(model, dataset, [("cycle", {})])["cycle"]
+    views = api.evaluate(model, dataset, [("cycle", {})],
+                         sample_options={"channel_orders": True, "view_directions": ["b2a"]})["cycle"]
+    assert views["b2a"] != pytest.approx(plain["b2a"], abs=1e-5)  # b -> a takes the median over channel orders
+    assert views["a2b"] != pytest.approx(plain["a2b"], abs=1e-5)  # a -> b -> a comes back through it too
 
 
 def test_translation_metrics_do_not_apply_to_a_sampling_model():

@@ -187,6 +187,24 @@ def test_translate_checks_direction_and_shape():
         model.sample(4)
 
 
+def test_translate_options_take_the_median_over_views_in_the_directions_asked():
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(width=8, blocks=1, disc_width=8), _info()).eval().requires_grad_(False)
+    b, a = torch.rand(3, 3, 28, 28), torch.rand(3, 1, 28, 28)
+    plain = model.translate(b, "b2a")
+    assert torch.equal(model.translate(b, "b2a", {}), plain)
+    orders = model.translate(b, "b2a", {"channel_orders": True})
+    assert not torch.allclose(orders, plain, atol=1e-4)  # the generator does depend on the order...
+    assert torch.allclose(model.translate(b[:, [2, 0, 1]], "b2a", {"channel_orders": True}), orders)  # ...the median not
+    only_b2a = {"shift": 1, "view_directions": ["b2a"]}
+    assert torch.equal(model.translate(a, "a2b", only_b2a), model.translate(a, "a2b"))
+    assert not torch.allclose(model.translate(a, "a2b", {"shift": 1}), model.translate(a, "a2b"), atol=1e-4)
+    with pytest.raises(api.GentoolError, match='"sample.shfit".*channel_orders, shift, view_directions'):
+        model.translate(b, "b2a", {"shfit": 1})
+    with pytest.raises(api.GentoolError, match="sample.shift"):
+        model.translate(b, "b2a", {"shift": 9})
+
+
 def test_trains_on_the_demo_pair_shows_the_grid_and_reloads_in_a_new_process(tmp_path):
     run = _train(tmp_path, "pair", 3, trainer={"sample_every": 3})
     grid = np.asarray(Image.open(run.dir / "samples" / "step_000003.png"))

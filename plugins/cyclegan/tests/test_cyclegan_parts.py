@@ -8,7 +8,15 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gentool_cyclegan.maths import cycle_loss, identity_loss, random_shift, shuffle_channels, to_channels
+from gentool_cyclegan.maths import (
+    cycle_loss,
+    identity_loss,
+    median_over_views,
+    random_shift,
+    shifted,
+    shuffle_channels,
+    to_channels,
+)
 from gentool_cyclegan.networks import (
     FewChannelConv2d,
     InstanceNorm,
@@ -157,3 +165,34 @@ def test_the_faster_kernels_compute_what_torchs_layers_do():
     assert out.is_contiguous()  # handed back in the input's (NCHW) order
     cl = conv(x.contiguous(memory_format=torch.channels_last))
     assert cl.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_shifted_moves_the_content_and_replicates_the_edges():
+    x = torch.arange(12.0).reshape(1, 1, 3, 4)
+    down_left = shifted(x, 1, -2)
+    assert down_left[0, 0].tolist() == [[2, 3, 3, 3], [2, 3, 3, 3], [6, 7, 7, 7]]
+    assert torch.equal(shifted(x, 0, 0), x) and torch.equal(shifted(shifted(x, 1, 1), -1, -1)[..., :2, :3], x[..., :2, :3])
+
+
+def test_median_over_channel_orders_of_the_first_channel_is_the_median_channel():
+    x = torch.rand(5, 3, 6, 7)
+    first = median_over_views(lambda t: t[:, :1].clone(), x, channel_orders=True, shift=0)
+    # each channel comes first in two of the six orders, so the median of the six is the middle one of the three
+    assert torch.equal(first, x.median(dim=1, keepdim=True).values)
+    assert torch.equal(median_over_views(lambda t: t[:, :1].clone(), x, channel_orders=False, shift=0), x[:, :1])
+
+
+def test_median_over_views_outvotes_a_view_gone_wrong_and_does_not_depend_on_chunks():
+    x = torch.rand(6, 3, 8, 8)
+    calls = []
+
+    def once(t):  # a per-pixel map (so shift-equivariant) that fails on the third view it is given
+        calls.append(1)
+        return t.mean(1, keepdim=True) + (5.0 if len(calls) % 18 == 3 else 0.0)
+
+    views = median_over_views(once, x, channel_orders=True, shift=1)  # 6 orders x 9 offsets
+    inner = (slice(None), slice(None), slice(1, -1), slice(1, -1))  # away from the replicated edges
+    assert torch.allclose(views[inner], x.mean(1, keepdim=True)[inner], atol=1e-6)
+    calls.clear()
+    chunked = median_over_views(once, x, channel_orders=True, shift=1, budget=3 * 64 * 54)
+    assert len(calls) == 54 * 6 and torch.allclose(chunked, views)  # one image per chunk, the same medians

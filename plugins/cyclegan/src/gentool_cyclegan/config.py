@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from gentool.api import AdversarialConfig, ComponentConfig, ComponentName
+from gentool.api import AdversarialConfig, ComponentConfig, ComponentName, SampleConfig
 
 
 class CycleGANConfig(AdversarialConfig):
@@ -94,6 +94,24 @@ class CycleGANConfig(AdversarialConfig):
         "so each domain is judged class by class; needs labelled domains with the same classes"
     )
     grid_examples: int = Field(6, ge=1, le=64, description="source images of each domain kept from the first batches; the sample grids show up to 6")
+
+
+class CycleGANSampleConfig(SampleConfig):
+    """Chosen when translating with a trained run: `gentool translate RUN --set shift=1`, `gentool run|eval --set
+    sample.KEY=VALUE` for the translation metrics, `model.translate(x, direction, {"shift": 1})` in Python."""
+
+    channel_orders: bool = Field(
+        False, description="translate each image in every order of its channels (6 for RGB, 1 for grey) and keep the "
+        "per-pixel median: a translation that no longer depends on the order, for runs trained with channel_shuffle"
+    )
+    shift: int = Field(
+        0, ge=0, le=4, description="also translate each image moved by every whole-pixel offset within +-shift on "
+        "both axes (edges replicated), move each translation back and keep the per-pixel median over all the views: "
+        "(2 shift + 1)^2 times the views, for runs trained with jitter"
+    )
+    view_directions: list[Literal["a2b", "b2a"]] = Field(
+        default_factory=list, description="the directions channel_orders and shift apply to (empty: both)"
+    )
 
 
 class DigitsMConfig(ComponentConfig):

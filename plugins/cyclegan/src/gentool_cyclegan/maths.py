@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import torch
 
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, what Pillow's convert("L") uses
@@ -63,3 +66,34 @@ def shuffle_channels(x: torch.Tensor) -> torch.Tensor:
         return x
     order = torch.rand(n, c, device=x.device).argsort(dim=1)
     return x.gather(1, order[:, :, None, None].expand(n, c, h, w))
+
+
+def shifted(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Images (N, C, H, W) moved down by `dy` and right by `dx` whole pixels (negative: up, left), edges replicated."""
+    pad = max(abs(dy), abs(dx))
+    if pad == 0:
+        return x
+    h, w = x.shape[-2:]
+    padded = torch.nn.functional.pad(x, (pad,) * 4, mode="replicate")
+    return padded[..., pad - dy : pad - dy + h, pad - dx : pad - dx + w]
+
+
+def median_over_views(
+    translate: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, channel_orders: bool, shift: int,
+    budget: int = 2**24,
+) -> torch.Tensor:
+    """The per-pixel median of `translate` over views of the images x (N, C, H, W): every order of their channels
+    (with `channel_orders`) and every offset within +-`shift` pixels, each translation moved back by its offset.
+    With one view it is `translate(x)`. Images go through in chunks of about `budget` input values over all views."""
+    orders = list(itertools.permutations(range(x.shape[1]))) if channel_orders else [tuple(range(x.shape[1]))]
+    offsets = [(dy, dx) for dy in range(-shift, shift + 1) for dx in range(-shift, shift + 1)]
+    views = len(orders) * len(offsets)
+    if views == 1:
+        return translate(x)
+    chunk = max(1, budget // (views * x[0].numel()))
+    medians = []
+    for part in x.split(chunk):
+        outputs = [shifted(translate(shifted(part[:, list(order)], dy, dx)), -dy, -dx)
+                   for order in orders for dy, dx in offsets]
+        medians.append(torch.stack(outputs).median(dim=0).values)
+    return torch.cat(medians)

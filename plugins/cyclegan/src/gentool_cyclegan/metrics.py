@@ -1,4 +1,5 @@
 """Metrics of translation models (any model with `translate(x, direction)` and `directions`), per direction.
+A model that registers a `sample_config` gets the run's sample options as `translate(x, direction, options)`.
 
 Direction "a2b" translates domain 0's test split into domain 1 and "b2a" the reverse (a model naming other
 directions uses "<i>2<j>" with the domain letters a, b, c, ...). Each domain's images are judged by its own
@@ -47,12 +48,14 @@ class _TranslationMetric:
         return evaluator.features(images, self.network(domain), self.config.features_options or None, domain=domain)
 
     def translated(self, evaluator: Any, direction: str, images: torch.Tensor | None = None) -> torch.Tensor:
-        """The model's translation of the source domain's test split (or of `images`), on the CPU, cached."""
+        """The model's translation of the source domain's test split (or of `images`), on the CPU, cached; with the
+        run's sample options when its model has them (`--set sample.KEY=VALUE`)."""
         source, _ = domains_of(direction)
         x = evaluator.real("test", domain=source) if images is None else images
+        options = () if evaluator.sample_options is None else (evaluator.sample_options,)
 
         def run() -> torch.Tensor:
-            return torch.cat([evaluator.model.translate(batch, direction).detach().to("cpu", torch.float32)
+            return torch.cat([evaluator.model.translate(batch, direction, *options).detach().to("cpu", torch.float32)
                               for batch in evaluator.batches(x)])
 
         return evaluator.memo(("translated", direction, id(x)), lambda: (x, evaluator.run_model(run)))[1]

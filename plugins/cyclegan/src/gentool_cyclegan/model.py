@@ -16,12 +16,14 @@ from gentool.api import (
     batch_independent_critic,
     build,
     frozen,
+    sample_options,
     spectral_norm_if,
 )
-from gentool_cyclegan.config import CycleGANConfig
+from gentool_cyclegan.config import CycleGANConfig, CycleGANSampleConfig
 from gentool_cyclegan.maths import (
     cycle_loss,
     identity_loss,
+    median_over_views,
     network_channels,
     random_shift,
     shuffle_channels,
@@ -144,12 +146,20 @@ class CycleGAN(nn.Module):
             )
         return source
 
-    def translate(self, x: Tensor, direction: str) -> Tensor:
-        """Images of the source domain (N, C, H, W) in [0, 1] translated to the other domain, in [0, 1]."""
+    def translate(self, x: Tensor, direction: str, options: Any = None) -> Tensor:
+        """Images of the source domain (N, C, H, W) in [0, 1] translated to the other domain, in [0, 1]; `options`
+        (a CycleGANSampleConfig, a dict of its fields or None) may ask for the median over several views of x."""
         source = self._check(x, direction)
+        views = sample_options(CycleGANSampleConfig, options)
         generator = self.gen_ab if source == 0 else self.gen_ba
         device = next(self.parameters()).device
-        return ((generator(x.to(device) * 2 - 1).float() + 1) / 2).clamp(0, 1)
+
+        def once(images: Tensor) -> Tensor:
+            return ((generator(images.to(device) * 2 - 1).float() + 1) / 2).clamp(0, 1)
+
+        if views.view_directions and direction not in views.view_directions:
+            return once(x)
+        return median_over_views(once, x.to(device), views.channel_orders, views.shift)
 
     # -- the trainer's protocol ----------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:

@@ -12,6 +12,7 @@ CONFIG = "gentool_cyclegan.config"
 @hookimpl
 def register_models(register: Any) -> None:
     register("cyclegan", "gentool_cyclegan.model:CycleGAN", config=f"{CONFIG}:CycleGANConfig",
+             sample_config=f"{CONFIG}:CycleGANSampleConfig",
              summary="CycleGAN: unpaired translation between two domains (ResNet or U-Net generators, PatchGAN)")
 
 
