@@ -64,7 +64,7 @@ def test_unsizable_images_are_refused_with_a_reason():
 
 
 def test_a_reconstruction_loss_is_refused():
-    with pytest.raises(GentoolError, match='"mse".*role .reconstruction.*Valid adversarial loss names: hinge, lsgan'):
+    with pytest.raises(GentoolError, match='"mse".*role .reconstruction.*Valid adversarial loss names: forward-kl, hinge, lsgan'):
         GAN(GANConfig(loss="mse"), DataInfo("image", (1, 28, 28)))
 
 
