@@ -1,9 +1,9 @@
 """Metrics of translation models (any model with `translate(x, direction)` and `directions`), per direction.
-A model that registers a `sample_config` gets the run's sample options as `translate(x, direction, options)`.
 
 Direction "a2b" translates domain 0's test split into domain 1 and "b2a" the reverse (a model naming other
 directions uses "<i>2<j>" with the domain letters a, b, c, ...). Each domain's images are judged by its own
-feature network, the one its DataInfo names unless the metric's `features` option names others.
+feature network, the one its DataInfo names unless the metric's `features` option names others. A model that
+registers a `sample_config` translates with the run's sample options: `translate(x, direction, options)`.
 """
 
 from __future__ import annotations
