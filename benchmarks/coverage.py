@@ -15,8 +15,6 @@ Run alone: other processes distort the timings.
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from results_file import store  # beside this script
 
 from gentool.api import Evaluator, build
 from gentool.config import apply_set, merge
@@ -41,16 +40,6 @@ def with_overrides(base: dict, overrides: list[str]) -> dict:
     for item in overrides:
         apply_set(raw, item)
     return raw
-
-
-def store(path: Path, label: str, rows: list[dict]) -> None:
-    """Adds or replaces one label's rows in the results file (runs side by side add theirs one at a time)."""
-    path.parent.mkdir(exist_ok=True)
-    with open(Path(tempfile.gettempdir()) / f"{path.stem}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        table = json.loads(path.read_text()) if path.is_file() else {}
-        table[label] = rows
-        path.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def shares(evaluator: Evaluator, images: torch.Tensor) -> list[float]:

@@ -17,7 +17,6 @@ import torch
 from PIL import Image
 
 from gentool import api
-from gentool.evaluate import Evaluator
 
 SOURCE, TARGET = 1, 0  # b2a: digits-m to grey digits
 
@@ -37,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = api.load(args.run)
-    evaluator = Evaluator(model, api.build("dataset", "digits-m-pair"))
+    evaluator = api.Evaluator(model, api.build("dataset", "digits-m-pair"))
     source, labels = evaluator.real("test", domain=SOURCE), evaluator.real_labels("test", domain=SOURCE)
     with torch.no_grad():
         translated = torch.cat([model.translate(batch, "b2a").float().cpu() for batch in evaluator.batches(source)])

@@ -13,7 +13,6 @@ docs/images/cyclegan-digits-m.png. Run alone: other processes distort the timing
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_file import store  # beside this script
 
 import gentool.api as api
 
@@ -90,7 +90,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.floor:
         floor = honest_cycle_floor()
-        _store(RESULTS / args.results, "b2a_cycle_floor", {"b2a_cycle_floor": floor,
+        store(RESULTS / args.results, "b2a_cycle_floor", {"b2a_cycle_floor": floor,
                                                           "what": honest_cycle_floor.__doc__.split("\n")[0]})
         print(f"b2a cycle L1 floor of an F that keeps only the digit: {floor:.4f}")
         return
@@ -118,7 +118,7 @@ def main() -> None:
             m[key] = {**judged, "weights": str(weights)}
     row = {"steps": summary["steps"], "train_seconds": summary["train_seconds"],
            "images_per_second": summary["images_per_second"], "options": args.sets, "seed": raw.get("seed", 0), "metrics": m}
-    _store(RESULTS / args.results, args.name, row)
+    store(RESULTS / args.results, args.name, row)
     grids = sorted((out / "samples").glob("step_*.png"))
     if args.name == "default":
         IMAGES.mkdir(parents=True, exist_ok=True)
@@ -138,16 +138,6 @@ def main() -> None:
               f"(untranslated {judged[direction + '_untranslated']:.3f})")
     met = all(cls[d] >= 0.9 and fid[d + "_ratio"] <= 1 / 3 and cyc[d] <= 0.05 for d in ("a2b", "b2a"))
     print("targets met" if met else "targets NOT all met")
-
-
-def _store(path: Path, name: str, row: dict) -> None:
-    """Adds or replaces one row of the results file (runs side by side add theirs one at a time)."""
-    path.parent.mkdir(exist_ok=True)
-    with open(Path(tempfile.gettempdir()) / "cyclegan_pair.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        table = json.loads(path.read_text()) if path.is_file() else {}
-        table[name] = row
-        path.write_text(json.dumps(table, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ both directions), with optional second judges as in cyclegan_pair.py. Writes ben
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool import api
 
@@ -38,28 +38,30 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = api.build("dataset", "digits-m-pair")
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     judges = [(key, direction, weights) for key, direction, weights in
               (("class-preservation-judge", "a2b", args.judge), ("class-preservation-judge-a", "b2a", args.judge_a))
               if weights]
     for run in args.runs:
         model = api.load(run)
+        rows = {}
         for name, options in SETTINGS.items():
             start = time.perf_counter()
-            result = api.evaluate(model, data, METRICS, sample_options=options or None)
+            # one evaluator per setting: the metrics and the judges share its translations, computed once
+            evaluator = api.Evaluator(model, data, sample_options=options or None)
+            result = {metric: api.build("metric", metric, metric_options).compute(evaluator)
+                      for metric, metric_options in METRICS}
             for key, direction, weights in judges:
-                judged = api.evaluate(model, data, [("class-preservation", {
-                    "directions": [direction], "features_options": {"weights": str(weights)}})],
-                    sample_options=options or None)["class-preservation"]
-                result[key] = {**judged, "weights": str(weights)}
+                judge = api.build("metric", "class-preservation",
+                                  {"directions": [direction], "features_options": {"weights": str(weights)}})
+                result[key] = {**judge.compute(evaluator), "weights": str(weights)}
             seconds = time.perf_counter() - start
             fid, kept, cycle = result["translation-fid"], result["class-preservation"], result["cycle"]
             print(f"{run.name} | {name} | a2b ratio {fid['a2b_ratio']:.3f}, class {kept['a2b']:.3f}, cycle "
                   f"{cycle['a2b']:.3f} | b2a ratio {fid['b2a_ratio']:.3f}, class {kept['b2a']:.3f}"
                   + "".join(f", {key[19:] or 'judge'} {result[key][d]:.3f}" for key, d, _ in judges)
                   + f", cycle {cycle['b2a']:.3f} | {seconds:.0f} s", flush=True)
-            table.setdefault(str(run), {})[name] = {"options": options, "seconds": seconds, "metrics": result}
-    RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+            rows[name] = {"options": options, "seconds": seconds, "metrics": result}
+        store(RESULTS, str(run), rows)
 
 
 if __name__ == "__main__":
