@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from gentool.errors import GentoolError, NotApplicable
-from gentool.sampling import draw_samples
+from gentool.sampling import draw_samples, translate_images
 
 
 def split_tensors(split: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -133,6 +133,11 @@ class Evaluator:
             return torch.cat(parts)
 
         return self.memo(key, lambda: self.run_model(draw))
+
+    def translate(self, x: torch.Tensor, direction: str) -> torch.Tensor:
+        """`model.translate(x, direction)` with the evaluator's sample options when there are some (a translation
+        model that registers a `sample_config` takes them); not cached, the caller batches and caches."""
+        return translate_images(self.model, x, direction, self.sample_options)
 
     def reconstructions(self, split: str = "test") -> torch.Tensor:
         """The model's reconstructions of `split` on the CPU; NotApplicable when the model has no `reconstruct`."""

@@ -27,6 +27,21 @@ def draw_samples(
     return model.sample(n, **kwargs)
 
 
+def translate_images(model: Any, x: torch.Tensor, direction: str, options: Any = None) -> torch.Tensor:
+    """`model.translate(x, direction)`, passing `options` only when there are some (a translation model without a
+    sample config does not take them)."""
+    return model.translate(x, direction) if options is None else model.translate(x, direction, options)
+
+
+def run_sample_options(run_dir: str | Path, options: dict[str, Any] | None) -> Any:
+    """`options` validated as the sample options of the model saved in `run_dir`, before anything is loaded; None
+    for a model that declares none (any option given to it is an error naming the valid keys: none)."""
+    from gentool.registry import registry
+    from gentool.resolve import resolve_sample_options
+
+    return resolve_sample_options(registry().get("model", saved_model_name(run_dir)), options or {})
+
+
 def label_tensor(model: Any, labels: list[int] | None, n: int) -> torch.Tensor | None:
     """`labels` cycled to length n, checked against the model's classes; None when not given."""
     if labels is None:
@@ -59,10 +74,8 @@ def write_samples(
     """Sample n items from the run's model (with its sample `options`, validated before anything is loaded) and
     write them as a PNG grid or an .npz (`images`, `labels`)."""
     from gentool.images import save_samples
-    from gentool.registry import registry
-    from gentool.resolve import resolve_sample_options
 
-    parsed = resolve_sample_options(registry().get("model", saved_model_name(run_dir)), options or {})
+    parsed = run_sample_options(run_dir, options)
     model = load(run_dir, pick_device(device))
     label_t = label_tensor(model, labels, n)
     generator = torch.Generator().manual_seed(seed)

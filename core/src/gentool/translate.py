@@ -67,14 +67,12 @@ def translate_run(
     of another size are centre-cropped square and resized to the domain's size, as training data is. `options` are
     the model's sample options (`gentool translate --set KEY=VALUE`), validated before the run is loaded; a model
     that registers a `sample_config` gets them as `translate(x, direction, options)`."""
-    from gentool.checkpoint import load, saved_model_name
+    from gentool.checkpoint import load
     from gentool.images import save_samples
-    from gentool.registry import registry
-    from gentool.resolve import resolve_sample_options
+    from gentool.sampling import run_sample_options, translate_images
     from gentool.trainer.device import pick_device
 
-    parsed = resolve_sample_options(registry().get("model", saved_model_name(run_dir)), options or {})
-    extra = () if parsed is None else (parsed,)
+    parsed = run_sample_options(run_dir, options)
     model = load(run_dir, pick_device(device)).eval()
     source, back_from = source_domain(model, direction)
     shape = _domain_shape(model, source)
@@ -91,14 +89,14 @@ def translate_run(
             "--overwrite."
         )
     back = f"{LETTERS[back_from]}2{LETTERS[source]}" if back_from is not None else None
-    result = torch.cat([model.translate(x[i : i + batch_size], direction, *extra).float().cpu()
+    result = torch.cat([translate_images(model, x[i : i + batch_size], direction, parsed).float().cpu()
                         for i in range(0, len(x), batch_size)])
     for array, target in zip(result, targets):
         save_image(array, target)
     rows = torch.linspace(0, len(x) - 1, min(GRID_ROWS, len(x))).round().long().unique()  # spread over the inputs
     columns = [x[rows], result[rows]]
     if back is not None:
-        columns.append(model.translate(result[rows], back, *extra).float().cpu())
+        columns.append(translate_images(model, result[rows], back, parsed).float().cpu())
     rgb = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
     side = max(c.shape[-1] for c in rgb)
     rgb = [torch.nn.functional.interpolate(c, size=(side, side), mode="nearest") if c.shape[-1] != side else c

@@ -52,10 +52,9 @@ class _TranslationMetric:
         run's sample options when its model has them (`--set sample.KEY=VALUE`)."""
         source, _ = domains_of(direction)
         x = evaluator.real("test", domain=source) if images is None else images
-        options = () if evaluator.sample_options is None else (evaluator.sample_options,)
 
         def run() -> torch.Tensor:
-            return torch.cat([evaluator.model.translate(batch, direction, *options).detach().to("cpu", torch.float32)
+            return torch.cat([evaluator.translate(batch, direction).detach().to("cpu", torch.float32)
                               for batch in evaluator.batches(x)])
 
         return evaluator.memo(("translated", direction, id(x)), lambda: (x, evaluator.run_model(run)))[1]
