@@ -18,11 +18,11 @@ draw above), which shows where in z a rare class lies. Results: benchmarks/resul
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool.api import Evaluator, build, load
 from gentool.metrics.digits_classifier import load_digits_classifier
@@ -88,12 +88,10 @@ def main() -> None:
     odds = pass_odds(real)
     print(f"test digits: classes {100 * real.min():.1f} - {100 * real.max():.1f} %; a generator with these shares "
           f"passes {odds:.2f} per seed, {odds ** 3:.2f} on three")
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
         row = score(run, args.samples, args.seed, classifier, test_features, test_labels, args.sigma)
         name = run.name if args.sigma == 1 else f"{run.name}-sigma{args.sigma:g}"
-        table[name] = row | ({"sigma": args.sigma} if args.sigma != 1 else {})
-        RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+        store(RESULTS, name, row | ({"sigma": args.sigma} if args.sigma != 1 else {}))
         shares, fids = row["shares"], row["fid_blocks"]
         rarest = min(range(10), key=shares.__getitem__)
         spread = f" sd {statistics.stdev(fids):.2f}" if len(fids) > 1 else ""

@@ -26,6 +26,7 @@ import torch
 # benchmarks/coverage.py, beside this script (its folder is first on sys.path): one way to refit and to count classes
 from coverage import refit_mixture
 from coverage import shares as class_shares
+from results_file import store  # beside this script
 
 from gentool.api import Evaluator, build, load
 from gentool.evaluate import evaluate
@@ -91,10 +92,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
-        table.setdefault(run.name, {}).update(score(run, args.components, args.prior, args.bandwidth, args.temperature))
-        RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+        store(RESULTS, run.name, score(run, args.components, args.prior, args.bandwidth, args.temperature), merge=True)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ test images it was made for (and the digits-m network's on grey digits). Results
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 from torch import nn
 
 from gentool.api import build, load
@@ -54,7 +54,6 @@ def main() -> None:
         "digits on A test": (classes(digits, test_a.x) == test_a.y).float().mean().item(),
     }
     print(", ".join(f"{k}: {v:.3f}" for k, v in base.items()))
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
         model = load(run).eval()
         row = {}
@@ -70,8 +69,7 @@ def main() -> None:
               f"digits {row['train']['digits']:.3f}; test images: digits-m {row['test']['digits-m']:.3f}, "
               f"digits {row['test']['digits']:.3f}")
         print(confusion)
-        table[run.name] = row | {"untranslated": base}
-    RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+        store(RESULTS, run.name, row | {"untranslated": base})
 
 
 if __name__ == "__main__":

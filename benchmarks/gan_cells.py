@@ -14,13 +14,13 @@ Results: benchmarks/results/gan_cells.json.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
 
 # benchmarks/gan_rejection.py, beside this script (its folder is first on sys.path): the same rarest/largest/FID summary
 from gan_rejection import BLOCK, summary
+from results_file import store  # beside this script
 from torch.nn import functional
 
 from gentool.api import build, load
@@ -94,10 +94,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for run in args.runs:
-        table[run.name] = score(run, args)
-    RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+        store(RESULTS, run.name, score(run, args))
 
 
 if __name__ == "__main__":

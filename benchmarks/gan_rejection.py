@@ -14,10 +14,10 @@ five blocks of 1,000 of them; the last line is the same without rejection. Resul
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool.api import build, load
 from gentool.metrics.digits_classifier import load_digits_classifier
@@ -73,9 +73,7 @@ def main() -> None:
     row["all"] = summary(classes, features, test)
     print(f"no rejection: rarest class {100 * row['all']['rarest']:.2f} % (`{row['all']['rarest_class']}`), "
           f"largest {100 * row['all']['largest']:.2f} %, FID {row['all']['fid']:.2f}")
-    table = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    table[args.run.name] = row
-    RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+    store(RESULTS, args.run.name, row)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ without latents but with an encoder (vqvae) gets its plain reconstruction's row,
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool.api import load
 from gentool.images import save_samples
@@ -78,11 +78,8 @@ def main() -> None:
                 save_samples(rows, IMAGES / f"{name}-projection.png", nrow=len(rows) // 2)
         write_walks(interpolate(model, n=6, frames=10, labels=[3, 8] if model.conditional else None, seed=1),
                     IMAGES / f"{name}-interpolation.png")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "projection_digits.json"
-    saved = json.loads(path.read_text()) if path.is_file() else {}
-    saved.update(table)  # rows of models not run this time are kept
-    path.write_text(json.dumps(saved, indent=2) + "\n")
+    for name, row in table.items():  # rows of models not run this time are kept
+        store(RESULTS / "projection_digits.json", name, row)
     print("\n| model (start) | PSNR (dB) | feature distance | objective start -> end | seconds |\n|---|---|---|---|---|")
     for key, row in table.items():
         objective = (f"{row['objective_start']:.4f} -> {row['objective_end']:.4f}" if row["seconds"] else "–")

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool.config import apply_set, merge
 from gentool.trainer.loop import train
@@ -86,10 +87,8 @@ def main() -> None:
                 print(f"{layout:<5} {variant:<40} {seed:>4} {modes['modes_covered']:>6.0f}/{modes['modes_total']:<7.0f} "
                       f"{modes['high_quality_share']:>13.3f} {row['seconds']:>6.0f} s", flush=True)
     if args.overrides:
-        path = RESULTS / "modes_runs.json"
-        table = json.loads(path.read_text()) if path.is_file() else {}
-        table[next(iter(variants))] = {"steps": args.steps, "overrides": args.overrides, "rows": rows}
-        path.write_text(json.dumps(table, indent=2) + "\n")
+        store(RESULTS / "modes_runs.json", next(iter(variants)),
+              {"steps": args.steps, "overrides": args.overrides, "rows": rows})
     else:
         (RESULTS / "modes.json").write_text(json.dumps({"steps": args.steps, "rows": rows}, indent=2) + "\n")
     shutil.rmtree(base, ignore_errors=True)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from results_file import store  # beside this script
 
 from gentool.trainer.loop import train
 
@@ -52,10 +53,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(exist_ok=True)
     IMAGES.mkdir(parents=True, exist_ok=True)
-    table = {}
     results_file = RESULTS / f"quality_{args.dataset}.json"
-    if results_file.is_file():
-        table = json.loads(results_file.read_text())
     base = args.keep or Path(tempfile.mkdtemp())
     for name in args.models:
         out = base / f"{name}-{args.dataset}"
@@ -71,11 +69,11 @@ def main() -> None:
             early = run_model(name, args.dataset, base / f"{name}-early", steps=first, metrics=["fid"])
             row["fid_first_grid"] = early["metrics"]["fid"]["fid"]
             row["first_grid_step"] = first
-        table[name] = row
-        results_file.write_text(json.dumps(table, indent=2) + "\n")
+        store(results_file, name, row)
         print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if isinstance(v, float)), flush=True)
     header = "| model | " + " | ".join(f"{m} {k}" if m != k else m for m, k in COLUMNS) + " | img/s | train s |"
     print("\n" + header + "\n|" + "---|" * (len(COLUMNS) + 3))
+    table = json.loads(results_file.read_text())  # this run's rows and earlier runs' of other models
     for name, row in table.items():
         cells = [f"{row[f'{m}.{k}']:.4g}" if f"{m}.{k}" in row else "–" for m, k in COLUMNS]
         print(f"| {name} | " + " | ".join(cells) + f" | {row['images_per_second']:.0f} | {row['train_seconds']:.0f} |")

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 
-def store(path: Path, key: str, value: Any) -> None:
-    """Adds or replaces `key` in the JSON object at `path` (created with its folder when missing), indent 2."""
+def store(path: Path, key: str, value: Any, *, merge: bool = False) -> None:
+    """Adds or replaces `key` in the JSON object at `path` (created with its folder when missing), indent 2; with
+    `merge`, a dict `value` updates the entry already there instead of replacing it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(Path(tempfile.gettempdir()) / f"gentool-{path.stem}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         table = json.loads(path.read_text()) if path.is_file() else {}
-        table[key] = value
+        old = table.get(key)
+        table[key] = {**old, **value} if merge and isinstance(old, dict) and isinstance(value, dict) else value
         path.write_text(json.dumps(table, indent=2) + "\n")
