@@ -1,4 +1,5 @@
-"""Core's discriminator regularisers: the R1 penalty against hand-computed gradients, DiffAugment's transforms."""
+"""Core's regularisers: the R1 penalty against hand-computed gradients, DiffAugment's transforms, the nearest-fake
+pull against hand-computed values."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import pytest
 import torch
 
-from gentool.regularizers import AUGMENT_POLICIES, cutout, diff_augment, r1_penalty, translation
+from gentool.regularizers import AUGMENT_POLICIES, cutout, diff_augment, nearest_fake_pull, r1_penalty, translation
 
 
 def test_r1_is_the_squared_gradient_of_a_linear_critic_and_trains_it():
@@ -27,6 +28,40 @@ def test_r1_averages_per_image_gradients_of_a_quadratic_critic():
     # D(x) = (a . x)^2 / 2 has gradient (a . x) a, so |grad|^2 = (a . x)^2 |a|^2
     expected = ((real * a).sum(dim=(1, 2, 3)) ** 2 * a.square().sum()).mean()
     assert torch.allclose(penalty, expected, rtol=1e-5)
+
+
+def test_nearest_fake_pull_pulls_each_real_points_nearest_fake_only():
+    real = torch.tensor([[0.0, 0.0], [10.0, 0.0], [9.0, 1.0]])
+    fake = torch.tensor([[1.0, 0.0], [0.0, 3.0], [-5.0, -5.0]], requires_grad=True)
+    pull = nearest_fake_pull(real, fake)
+    # nearest fakes: (1, 0) for all three reals; squared distances 1, 81, 64+1, over 3 reals x 2 values
+    assert torch.isclose(pull, torch.tensor((1 + 81 + 65) / 6))
+    pull.backward()
+    assert fake.grad[1:].abs().sum() == 0  # fakes nearest to no real example are left where they are
+    # d/df of sum_i |f - r_i|^2 / 6 = (3 f - sum r) / 3: towards the reals' mean
+    assert torch.allclose(fake.grad[0], (3 * fake[0].detach() - real.sum(0)) / 3)
+
+
+def test_nearest_fake_pull_recruits_fakes_towards_a_mode_they_left():
+    torch.manual_seed(0)
+    real = torch.cat([torch.randn(32, 2) * 0.1 + 4, torch.randn(32, 2) * 0.1 - 4])  # two modes
+    fake = (torch.randn(64, 2) * 0.5 + 3.5).requires_grad_(True)  # every fake near the first mode
+    nearest_fake_pull(real, fake).backward()
+    pulled = fake.grad.abs().sum(1) > 0
+    assert 0 < pulled.sum() < 64  # only fakes nearest to some real example
+    lone = (fake.detach() + 4).norm(dim=1).argmin()  # the fake nearest to the left mode takes all its 32 pulls:
+    assert torch.all(fake.grad[lone] > 0)  # descent moves it down and left, towards (-4, -4)...
+    assert fake.grad[lone].norm() > 10 * fake.grad[pulled].norm(dim=1).median()  # ...far harder than the others
+
+
+def test_nearest_fake_pull_matches_images_after_pooling():
+    real = torch.zeros(1, 1, 4, 4)
+    real[..., :2, :2] = 1.0  # one bright 2x2 corner
+    near = torch.zeros(1, 1, 4, 4)
+    near[..., 0, 0] = near[..., 1, 1] = 2.0  # the same mean in that corner, other pixels
+    fake = torch.cat([near, real + 0.3])
+    assert nearest_fake_pull(real, fake, pool=2) == 0  # pooled, the first fake is the same image
+    assert torch.isclose(nearest_fake_pull(real, fake, pool=1), torch.tensor(0.09))  # pixel by pixel, the second
 
 
 def test_translation_moves_the_image_whole_and_fills_with_background():

@@ -62,6 +62,7 @@ _LAZY = {
     "check_split": "gentool.datasets.base:check_split",
     "frechet_distance": "gentool.metrics.frechet:frechet_distance",
     "r1_penalty": "gentool.regularizers:r1_penalty",
+    "nearest_fake_pull": "gentool.regularizers:nearest_fake_pull",
     "batch_independent_critic": "gentool.losses.adversarial:batch_independent_critic",
     "diff_augment": "gentool.regularizers:diff_augment",
     "AUGMENT_POLICIES": "gentool.regularizers:AUGMENT_POLICIES",

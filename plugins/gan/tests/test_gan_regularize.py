@@ -1,4 +1,5 @@
-"""The `gan` model's discriminator regularisers (core's R1 penalty and DiffAugment) in training, and their options."""
+"""The `gan` model's regularisers (core's R1 penalty and DiffAugment for D, the coverage term for G) in training, and
+their options."""
 
 from __future__ import annotations
 
@@ -43,3 +44,28 @@ def test_augmenting_points_is_refused_by_name():
 def test_an_unknown_policy_is_refused_with_the_choices():
     with pytest.raises(Exception, match="translation.*cutout"):
         GANConfig(augment=["flip"])
+
+
+def test_the_coverage_term_is_on_for_images_off_for_points_and_logged(tmp_path):
+    assert GANConfig().coverage_for("image") == 3.0 and GANConfig().coverage_for("points") == 0.0
+    assert GANConfig(coverage_weight=0.5).coverage_for("points") == 0.5
+    runs = {}
+    for name, dataset in (("images", {"name": "digits"}), ("points", {"name": "gaussians", "count": 200})):
+        raw = {"model": {"name": "gan", "batch_size": 8, "width": 8, "mlp_width": 16}, "dataset": dataset,
+               "steps": 3, "out": str(tmp_path / name), "trainer": FAST}
+        runs[name] = [json.loads(line) for line in (train(raw).dir / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["coverage"] > 0 for r in runs["images"])  # the reals' distance to their nearest fakes
+    assert not any("coverage" in r for r in runs["points"])
+
+
+def test_the_coverage_term_moves_the_generator(tmp_path):
+    def first_g_loss(weight):
+        raw = {"model": {"name": "gan", "batch_size": 8, "width": 8, "coverage_weight": weight},
+               "dataset": {"name": "digits"}, "steps": 2, "seed": 3, "out": str(tmp_path / f"w{weight}"),
+               "trainer": FAST}
+        run = train(raw)
+        return [json.loads(line) for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
+
+    off, on = first_g_loss(0.0), first_g_loss(3.0)
+    assert off[0]["d_loss"] == pytest.approx(on[0]["d_loss"])  # the same first step for D...
+    assert off[1]["d_fake"] != pytest.approx(on[1]["d_fake"])  # ...but G's first update differed

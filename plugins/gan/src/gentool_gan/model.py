@@ -8,7 +8,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gentool.api import Batch, DataInfo, GentoolError, Stage, build, diff_augment, frozen, r1_penalty
+from gentool.api import (
+    Batch,
+    DataInfo,
+    GentoolError,
+    Stage,
+    build,
+    diff_augment,
+    frozen,
+    nearest_fake_pull,
+    r1_penalty,
+)
 from gentool_gan.config import GANConfig
 from gentool_gan.dcgan import Discriminator, Generator
 from gentool_gan.mixture import GeneratorMixture, stratified_latents
@@ -21,7 +31,8 @@ class GAN(nn.Module):
 
     Each `train_step` makes `n_critic` discriminator updates, each on the batch's real images and fresh fakes
     (the last one adds the R1 penalty at the reals when `r1_gamma` > 0, every `r1_every` steps), then one
-    generator update on the last fakes. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
+    generator update on the last fakes, whose loss adds the coverage term's weight times the nearest-fake pull
+    of the batch's reals. `sample(n)` maps z ~ N(0, I) to images in [0, 1] (points as is).
     """
 
     conditional = False
@@ -112,7 +123,12 @@ class GAN(nn.Module):
         with frozen(self.discriminator), ctx.autocast():
             fake_logits = self.critic(fake)
         g_loss = self.loss.generator(fake_logits)
-        ctx.step("gen", g_loss)
+        total, weight = g_loss, c.coverage_for(self.info.kind)
+        if weight > 0:
+            coverage = nearest_fake_pull(real, fake, c.coverage_pool)
+            total = g_loss + weight * coverage
+            logs["coverage"] = coverage.detach()
+        ctx.step("gen", total)
         return logs | {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().float().mean()}
 
     latent_path = "slerp"  # z ~ N(0, I): walk on the sphere where the draws lie
