@@ -62,6 +62,8 @@ def test_nearest_fake_pull_matches_images_after_pooling():
     fake = torch.cat([near, real + 0.3])
     assert nearest_fake_pull(real, fake, pool=2) == 0  # pooled, the first fake is the same image
     assert torch.isclose(nearest_fake_pull(real, fake, pool=1), torch.tensor(0.09))  # pixel by pixel, the second
+    # a pool wider than the image compares whole-image means: 0.25 for the real, 0.25 and 0.55 for the fakes
+    assert nearest_fake_pull(real, fake, pool=8) == 0
 
 
 def test_translation_moves_the_image_whole_and_fills_with_background():

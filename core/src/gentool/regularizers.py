@@ -40,6 +40,7 @@ def nearest_fake_pull(real: Tensor, fake: Tensor, pool: int = 1) -> Tensor:
     autocast)."""
     real, fake = real.detach().float(), fake.float()
     if real.dim() == 4 and pool > 1:
+        pool = min(pool, *real.shape[-2:])  # images smaller than the pool become one value per channel
         real, fake = F.avg_pool2d(real, pool), F.avg_pool2d(fake, pool)
     real, fake = real.flatten(1), fake.flatten(1)
     with torch.no_grad():
