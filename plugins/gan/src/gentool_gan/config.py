@@ -62,7 +62,8 @@ class GANConfig(AdversarialConfig):
         None, ge=0, description="weight of a coverage term in G's loss (IMLE, Li & Malik 2018): each real example "
         "pulls the nearest of the batch's fakes towards it (mean squared distance after `coverage_pool` pooling), so "
         "kinds of images the generator draws too rarely gain samples; None: 3 on images (it raised the rarest class "
-        "and lowered FID on three seeds of digits, docs/models/gan.md), 0 on points; 0 turns it off"
+        "and lowered FID on three seeds of digits, docs/models/gan.md), 0 on points (where it did not help); 0 turns "
+        "it off"
     )
     coverage_pool: int = Field(
         4, ge=1, description="average pooling (pixels per side) before the coverage term measures distances, so it "
