@@ -12,19 +12,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
 from gentool import api
 
 SOURCE, TARGET = 1, 0  # b2a: digits-m to grey digits
-
-
-def tile(image: torch.Tensor) -> np.ndarray:
-    """An image (C, H, W) in [0, 1] as RGB uint8 (H, W, 3)."""
-    rgb = image.expand(3, -1, -1) if image.shape[0] == 1 else image
-    return (rgb.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
 def main() -> None:
@@ -39,7 +31,7 @@ def main() -> None:
     evaluator = api.Evaluator(model, api.build("dataset", "digits-m-pair"))
     source, labels = evaluator.real("test", domain=SOURCE), evaluator.real_labels("test", domain=SOURCE)
     with torch.no_grad():
-        translated = torch.cat([model.translate(batch, "b2a").float().cpu() for batch in evaluator.batches(source)])
+        translated = torch.cat([evaluator.translate(batch, "b2a").float().cpu() for batch in evaluator.batches(source)])
     read = evaluator.features(translated, "digits", None, domain=TARGET)["logits"].argmax(1)
     source_read = evaluator.features(source, "digits-m", None, domain=SOURCE)["logits"].argmax(1)
     wrong = read != labels
@@ -48,11 +40,9 @@ def main() -> None:
     print("misread by true class:     ", torch.bincount(labels[wrong], minlength=10).tolist())
     print("misread by predicted class:", torch.bincount(read[wrong], minlength=10).tolist())
     shown = torch.nonzero(wrong).flatten()[: args.show - args.show % 8].tolist()
-    if shown:
-        pairs = [np.concatenate([tile(source[i]), tile(translated[i])], axis=1) for i in shown]
-        rows = [np.concatenate(pairs[r : r + 8], axis=1) for r in range(0, len(pairs), 8)]
-        grid = np.concatenate(rows, axis=0)
-        Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(args.out)
+    if shown:  # each source beside its translation, 8 pairs a row
+        pairs = torch.stack([source[shown], translated[shown].expand(-1, source.shape[1], -1, -1)], dim=1)
+        api.save_image_grid(pairs.flatten(0, 1), args.out, nrow=16)
         print(f"wrote {args.out}: {len(shown)} misread images, source | F(b), in test order")
 
 
