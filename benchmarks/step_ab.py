@@ -3,13 +3,13 @@
     python benchmarks/step_ab.py --model cgan --a model.conditional_norms=all --b model.conditional_norms=coarse
                                  [--rounds 12] [--steps 30] [--threads 2]
 
-Both models are built side by side from the same seed, with the speed settings a default run gives them
-(channels-last order when the trainer's `auto` picks it, fused Adam), and driven by the plain loop of
-trainer_overhead.py (their own `train_step`, a random permutation of the in-memory train split, nothing else).
-After a warm-up, each round times `--steps` steps of A, then of B: a drift of the machine's speed (up to 1.7x
-between runs here) moves both alike within a round. Prints the median step of each, their ratio and the rounds in
-which B was faster. `--a` and `--b` take `gentool run --set` items and may repeat; either may be empty (the
-defaults). Run alone: other processes distort the timings.
+Both models are built side by side from the same seed, with the speed settings a default run gives them (channels-last
+order when the trainer's `auto` picks it, fused Adam, one-channel convolutions as taps), and driven by the
+plain loop of trainer_overhead.py (their own `train_step`, a random permutation of the in-memory train split,
+nothing else). After a warm-up, each round times `--steps` steps of A, then of B: a drift of the machine's speed (up
+to 1.7x between runs here) moves both alike within a round. Prints the median step of each, their ratio and the
+rounds in which B was faster. `--a` and `--b` take `gentool run --set` items and may repeat; either may be empty
+(the defaults). Run alone: other processes distort the timings.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 from trainer_overhead import PlainBatches, PlainContext
 
 from gentool.config import apply_set
+from gentool.narrow_conv import use_narrow_convs
 from gentool.resolve import resolve
 from gentool.trainer.speed import apply_channels_last, channels_last_batch, fuse_optimizers, wants_channels_last
 
@@ -41,6 +42,8 @@ class Side:
         self.channels_last = wants_channels_last(run.trainer.channels_last, self.model, info)
         if self.channels_last:
             self.model = apply_channels_last(self.model)
+        if run.trainer.narrow_convs:
+            use_narrow_convs(self.model)
         stage = self.model.stages()[0]
         optimizers = fuse_optimizers(self.model.optimizers(stage.name), run.trainer.fused_optimizers, device)
         self.ctx = PlainContext(device, optimizers)

@@ -51,6 +51,7 @@ _LAZY = {
     "dcgan_init": "gentool.layers:dcgan_init",
     "dropout": "gentool.layers:dropout",
     "Dropout": "gentool.layers:Dropout",
+    "NarrowConv2d": "gentool.narrow_conv:NarrowConv2d",
     "dropout_rate": "gentool.layers:dropout_rate",
     "doubling_steps": "gentool.layers:doubling_steps",
     "spectral_norm_if": "gentool.layers:spectral_norm_if",

@@ -17,6 +17,7 @@ from gentool import distributed
 from gentool.checkpoint import save_model
 from gentool.errors import GentoolError
 from gentool.images import save_curves, save_samples
+from gentool.narrow_conv import use_narrow_convs
 from gentool.registry import build_model
 from gentool.resolve import ResolvedRun, resolve
 from gentool.rundir import RunDir, default_out
@@ -71,6 +72,7 @@ class Trainer:
         self.channels_last = wants_channels_last(run.trainer.channels_last, self.model, self.info)
         if self.channels_last:
             self.model = apply_channels_last(self.model)
+        self.narrow_convs = use_narrow_convs(self.model) if run.trainer.narrow_convs else []
         if self.world > 1:
             for tensor in self.model.state_dict().values():
                 torch.distributed.broadcast(tensor, 0)
@@ -269,6 +271,7 @@ class Trainer:
             "peak_memory_mb": peak_memory_mb(self.device),
             "channels_last": self.channels_last,
             "fused_optimizers": sorted(self.fused_optimizers),
+            "narrow_convs": self.narrow_convs,
             "compile": self.compilation.to_json(),
             "versions": meta["versions"],
         }

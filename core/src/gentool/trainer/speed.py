@@ -3,6 +3,8 @@ torch.compile.
 
 `trainer.channels_last` converts the model's 4-D weights and every image batch to channels-last order.
 `trainer.fused_optimizers` rebuilds the model's Adam and AdamW optimizers with torch's fused kernel.
+`trainer.narrow_convs` computes the model's convolutions to one output channel as taps and their shifted sum on the
+CPU (gentool.narrow_conv).
 `trainer.compile` compiles the model's outermost submodules of its own classes in place (`nn.Module.compile`), so that
 `train_step`, however many submodules and optimizers it uses, runs their compiled forward and backward passes
 while parameter names, state dicts and checkpoints stay those of the eager model. Where this machine cannot
