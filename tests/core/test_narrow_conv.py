@@ -1,5 +1,5 @@
-"""`trainer.narrow_convs`: convolutions to one output channel computed as taps and their shifted sum give the
-convolution's values and gradients, touch only the layers they compute exactly, and train like torch's kernel."""
+"""`trainer.narrow_convs`: convolutions and transposed convolutions to one output channel computed as taps and their
+shifted sum give torch's values and gradients, touch only the layers they compute exactly, and train like torch's."""
 
 from __future__ import annotations
 
@@ -13,16 +13,28 @@ import torch
 from support import run_gentool
 from torch import nn
 
-from gentool.narrow_conv import NarrowConv2d, narrow_eligible, use_narrow_convs
+from gentool.narrow_conv import NARROW, narrow_eligible, use_narrow_convs
 
 ONE = ["--set", "trainer.log_every=1", "--set", "trainer.sample_every=1000", "--set", "trainer.checkpoint_every=1000"]
 
 
-def _pair(conv: nn.Conv2d) -> tuple[nn.Conv2d, nn.Conv2d]:
+def _pair(conv: nn.Module) -> tuple[nn.Module, nn.Module]:
     narrow = copy.deepcopy(conv)
     assert use_narrow_convs(narrow) == [""], "the layer itself should be turned"
-    assert type(narrow) is NarrowConv2d
+    assert type(narrow) is NARROW[type(conv)]
     return conv, narrow
+
+
+def _same_values_and_gradients(conv: nn.Module, narrow: nn.Module, x: torch.Tensor) -> None:
+    results = []
+    for net in (conv, narrow):
+        xi = x.clone().requires_grad_()
+        y = net(xi)
+        (y * torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum().backward()
+        results.append((y.detach(), xi.grad, *(p.grad for p in net.parameters())))
+    assert results[0][0].shape == results[1][0].shape
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -39,17 +51,23 @@ def test_values_and_gradients_are_the_convolutions(kernel, padding, size, channe
     torch.manual_seed(0)
     conv, narrow = _pair(nn.Conv2d(4, 1, kernel, padding=padding, bias=bias).double())
     x = torch.randn(3, 4, *size, dtype=torch.float64)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    grads = []
-    for net in (conv, narrow):
-        xi = x.clone().requires_grad_()
-        y = net(xi)
-        (y * torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum().backward()
-        grads.append((y.detach(), xi.grad, *(p.grad for p in net.parameters())))
-    assert grads[0][0].shape == grads[1][0].shape
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    _same_values_and_gradients(conv, narrow, x.contiguous(memory_format=torch.channels_last) if channels_last else x)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "output_padding", "channels_last"),
+    [
+        (4, 2, 1, 0, False),  # a decoder's last layer, as vae and vqvae train it
+        (3, 2, 1, 1, True),
+        ((3, 5), (1, 2), (0, 2), (0, 1), False),
+        (5, 3, 2, 2, False),
+    ],
+)
+def test_transposed_values_and_gradients_are_torchs(kernel, stride, padding, output_padding, channels_last):
+    torch.manual_seed(0)
+    conv, narrow = _pair(nn.ConvTranspose2d(6, 1, kernel, stride, padding, output_padding).double())
+    x = torch.randn(3, 6, 7, 6, dtype=torch.float64)
+    _same_values_and_gradients(conv, narrow, x.contiguous(memory_format=torch.channels_last) if channels_last else x)
 
 
 def test_a_penalty_that_differentiates_twice_gets_the_convolutions_gradient():
@@ -88,9 +106,12 @@ def test_only_the_layers_it_computes_exactly_are_turned():
         nn.Conv2d(4, 1, 3, padding=3),  # padding over k - 1
         nn.utils.parametrizations.spectral_norm(nn.Conv2d(4, 1, 3, padding=1)),  # a parametrized weight
         type("OwnConv", (nn.Conv2d,), {})(4, 1, 3, padding=1),  # a subclass keeps its own forward
+        nn.ConvTranspose2d(4, 1, 4, 2, 1),  # 10: turned
+        nn.ConvTranspose2d(4, 2, 4, 2, 1),
+        nn.ConvTranspose2d(4, 1, 4, 2, 1, dilation=2),
     )
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    assert use_narrow_convs(model) == ["0"]
+    assert use_narrow_convs(model) == ["0", "10"]
     assert [narrow_eligible(m) for m in model] == [False] * len(model)  # turned already, or never eligible
     after = model.state_dict()
     assert list(after) == list(before) and all(torch.equal(before[k], after[k]) for k in before)
@@ -100,6 +121,10 @@ def test_other_inputs_take_torchs_convolution():
     conv, narrow = _pair(nn.Conv2d(2, 1, 3, padding=1))
     x = torch.randn(2, 5, 5)  # unbatched
     torch.testing.assert_close(conv(x), narrow(x), rtol=0, atol=0)
+    conv, narrow = _pair(nn.ConvTranspose2d(2, 1, 3, 2, 1))
+    x = torch.randn(1, 2, 5, 5)
+    assert narrow(x, output_size=[10, 10]).shape == (1, 1, 10, 10)  # an asked-for size: torch's own path
+    torch.testing.assert_close(conv(x, output_size=[10, 10]), narrow(x, output_size=[10, 10]), rtol=0, atol=0)
 
 
 def test_a_run_reports_its_narrow_convs_trains_like_torchs_and_its_weights_load_in_a_new_process(tmp_path):

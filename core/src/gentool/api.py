@@ -52,6 +52,7 @@ _LAZY = {
     "dropout": "gentool.layers:dropout",
     "Dropout": "gentool.layers:Dropout",
     "NarrowConv2d": "gentool.narrow_conv:NarrowConv2d",
+    "NarrowConvTranspose2d": "gentool.narrow_conv:NarrowConvTranspose2d",
     "dropout_rate": "gentool.layers:dropout_rate",
     "doubling_steps": "gentool.layers:doubling_steps",
     "spectral_norm_if": "gentool.layers:spectral_norm_if",

@@ -137,9 +137,9 @@ class TrainerConfig(ComponentConfig):
         "unset) with torch's fused kernel, the same update in one pass over all parameters; auto: on the CPU and CUDA"
     )
     narrow_convs: bool = Field(
-        True, description="on the CPU, compute each stride-1 zero-padded nn.Conv2d to one output channel (a grey "
-        "image's last layer) as a 1x1 convolution to its k*k taps and their shifted sum: the same arithmetic, about "
-        "twice as fast there as torch's kernel for one channel (gentool.api.NarrowConv2d); false keeps torch's"
+        True, description="on the CPU, compute each nn.Conv2d (stride 1) and nn.ConvTranspose2d to one output channel "
+        "(a grey image's last layer) as a 1x1 convolution to its k*k taps and their shifted sum: the same arithmetic, "
+        "faster there than torch's kernel for one channel (gentool.api.NarrowConv2d); false keeps torch's"
     )
     compile: Literal["off", "default", "max-autotune", "reduce-overhead"] = Field(
         "off",
