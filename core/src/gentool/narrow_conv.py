@@ -46,6 +46,7 @@ def _taps(x: Tensor, weight: Tensor) -> Tensor:
 
 
 def _plus_bias(out: Tensor, bias: Tensor | None) -> Tensor:
+    """out (N, C_out, H, W) plus the per-channel bias, in out's dtype (bf16 under autocast)."""
     return out if bias is None else out + bias.to(out.dtype).view(1, -1, 1, 1)
 
 

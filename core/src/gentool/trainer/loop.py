@@ -72,7 +72,8 @@ class Trainer:
         self.channels_last = wants_channels_last(run.trainer.channels_last, self.model, self.info)
         if self.channels_last:
             self.model = apply_channels_last(self.model)
-        self.narrow_convs = use_narrow_convs(self.model) if run.trainer.narrow_convs else []
+        on_cpu = run.trainer.narrow_convs and self.device.type == "cpu"  # elsewhere they would run torch's kernel
+        self.narrow_convs = use_narrow_convs(self.model) if on_cpu else []
         if self.world > 1:
             for tensor in self.model.state_dict().values():
                 torch.distributed.broadcast(tensor, 0)
